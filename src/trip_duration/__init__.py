@@ -1,0 +1,1 @@
+"""NYC green-taxi trip duration: an MLOps template."""
