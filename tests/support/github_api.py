@@ -1,0 +1,543 @@
+"""A local stand-in for the slice of GitHub's REST API the PR-comment workflows use.
+
+GitHub cannot be reached from CI sandboxes, so the client, the sticky-comment logic and whole
+workflow runs are exercised against this server instead. It mirrors GitHub's paths, status
+codes, JSON shapes, pagination `Link` headers, auth and rate-limit headers, and can be told to
+fail on purpose. Run it in-process (`with FakeGitHub() as gh:`) or as its own process:
+
+    python -m tests.support.github_api --port 0 --token T --repository o/r --state state.json
+
+which prints its base URL on the first line of stdout. Test hooks over HTTP (no auth needed):
+`GET /_fake/state` returns the state; `POST /_fake/call` with
+`{"method": "add_pull", "kwargs": {"number": 1, "head_sha": "..."}}` calls one of the
+state methods listed in `ADMIN_METHODS`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import os
+import re
+import signal
+import sys
+import threading
+import time
+import zlib
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+BOT_LOGIN = "github-actions[bot]"
+MAX_BODY = 65_536
+DOCS = "https://docs.github.com/rest"
+ADMIN_METHODS = ("add_pull", "merge_pull", "set_head", "add_commit", "add_comment", "fail_next")
+
+
+@dataclass
+class Request:
+    """One API call as the fake saw it (the `requests` log)."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    status: int
+
+
+@dataclass
+class _Fault:
+    method: str
+    path_regex: str
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: Any = None
+    times: int = 1
+
+
+def _sha(*parts: object) -> str:
+    return hashlib.sha1(":".join(map(str, parts)).encode()).hexdigest()
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(int(epoch), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _number(value: str | None, default: int) -> int:
+    return int(value) if value and value.isdigit() else default
+
+
+class FakeGitHub:
+    """A threaded HTTP server on 127.0.0.1 that answers like api.github.com for one repo."""
+
+    def __init__(
+        self,
+        token: str = "test-token",
+        repository: str = "acme/trips",
+        *,
+        login: str = BOT_LOGIN,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        path_prefix: str = "",
+        rate_limit: int = 5000,
+        state_path: str | Path | None = None,
+    ) -> None:
+        self.token, self.repository, self.login = token, repository, login
+        self.path_prefix = path_prefix.rstrip("/")
+        self.repo_id = zlib.crc32(repository.lower().encode()) % 10**8
+        self.rate_limit, self.remaining = rate_limit, rate_limit
+        self.reset_at = int(time.time()) + 3600
+        self.requests: list[Request] = []
+        self.state_path = Path(state_path) if state_path else None
+        self._pulls: dict[int, dict[str, Any]] = {}
+        self._comments: dict[int, dict[str, Any]] = {}
+        self._commits: set[str] = set()
+        self._faults: list[_Fault] = []
+        self._next_id = 1_000_000_001
+        self._lock = threading.RLock()
+        self._thread: threading.Thread | None = None
+        if self.state_path and self.state_path.exists():
+            self._load(json.loads(self.state_path.read_text()))
+        self.server = ThreadingHTTPServer((host, port), _Handler)
+        self.server.fake = self  # type: ignore[attr-defined]
+        self.url = f"http://{host}:{self.server.server_address[1]}{self.path_prefix}"
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def __enter__(self) -> FakeGitHub:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self) -> FakeGitHub:
+        # A short poll interval makes shutdown (once per test) quick.
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        if self._thread:
+            self.server.shutdown()
+            self._thread.join()
+        self.server.server_close()
+        self.dump()
+
+    # -- state for tests -------------------------------------------------------------------
+
+    def add_pull(
+        self,
+        number: int,
+        head_sha: str,
+        state: str = "open",
+        merged: bool = False,
+        merge_commit_sha: str | None = None,
+        head_ref: str | None = None,
+        *,
+        head_repo: str | None = None,
+        user: str = "contributor",
+        title: str | None = None,
+    ) -> dict[str, Any]:
+        """Open (or record an already closed/merged) PR; `head_repo` other than ours = a fork."""
+        with self._lock:
+            now = _iso(time.time())
+            self._pulls[number] = {
+                "number": number,
+                "head_sha": head_sha,
+                "head_ref": head_ref or f"feature-{number}",
+                "head_repo": head_repo or self.repository,
+                "base_sha": _sha("base", number),
+                "state": "closed" if merged else state,
+                "merged_at": now if merged else None,
+                "merge_commit_sha": merge_commit_sha or _sha("test-merge", number, head_sha),
+                "user": user,
+                "title": title or f"Change {number}",
+                "created_at": now,
+                "updated_at": now,
+                "closed_at": now if merged or state == "closed" else None,
+                "shas": [head_sha],
+            }
+            self._commits.update({head_sha, self._pulls[number]["base_sha"]})
+            if merged:
+                self._commits.add(self._pulls[number]["merge_commit_sha"])
+            self._changed()
+            return self.pull(number)
+
+    def set_head(self, number: int, head_sha: str) -> None:
+        """A new push to the PR branch: the old head stays associated, the head moves."""
+        with self._lock:
+            pull = self._pulls[number]
+            pull.update(head_sha=head_sha, updated_at=_iso(time.time()))
+            pull["merge_commit_sha"] = _sha("test-merge", number, head_sha)
+            pull["shas"].append(head_sha)
+            self._commits.add(head_sha)
+            self._changed()
+
+    def merge_pull(self, number: int, merge_commit_sha: str) -> None:
+        """Merge the PR; `commits/{merge_commit_sha}/pulls` then lists it, as on GitHub."""
+        with self._lock:
+            now = _iso(time.time())
+            self._pulls[number].update(
+                state="closed", merged_at=now, closed_at=now, updated_at=now,
+                merge_commit_sha=merge_commit_sha,
+            )  # fmt: skip
+            self._commits.add(merge_commit_sha)
+            self._changed()
+
+    def add_commit(self, sha: str) -> None:
+        """A commit with no PR (e.g. a direct push to main)."""
+        with self._lock:
+            self._commits.add(sha)
+            self._changed()
+
+    def add_comment(self, number: int, body: str, login: str = "octocat") -> dict[str, Any]:
+        """Seed a comment as if `login` had written it."""
+        with self._lock:
+            if number not in self._pulls:
+                raise KeyError(f"no PR #{number}: add_pull first")
+            comment_id, self._next_id = self._next_id, self._next_id + 1
+            now = _iso(time.time())
+            self._comments[comment_id] = {
+                "id": comment_id, "issue": number, "body": body, "login": login,
+                "created_at": now, "updated_at": now,
+            }  # fmt: skip
+            self._changed()
+            return self._comment_json(self._comments[comment_id])
+
+    def comments(self, number: int) -> list[dict[str, Any]]:
+        """The PR's comments, oldest first, as the API returns them."""
+        with self._lock:
+            return [self._comment_json(c) for c in self._comments.values() if c["issue"] == number]
+
+    def pull(self, number: int) -> dict[str, Any]:
+        with self._lock:
+            return self._pull_json(self._pulls[number], full=True)
+
+    def fail_next(
+        self,
+        method: str,
+        path_regex: str,
+        status: int,
+        headers: dict[str, str] | None = None,
+        body: Any = None,
+        times: int = 1,
+    ) -> None:
+        """Answer the next `times` matching calls (method or "*") with `status` instead."""
+        with self._lock:
+            lowered = {k.lower(): str(v) for k, v in (headers or {}).items()}
+            self._faults.append(_Fault(method.upper(), path_regex, status, lowered, body, times))
+
+    def state(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "repository": self.repository,
+                "next_id": self._next_id,
+                "pulls": list(self._pulls.values()),
+                "comments": list(self._comments.values()),
+                "commits": sorted(self._commits),
+                "requests": [asdict(r) for r in self.requests],
+            }
+
+    def dump(self, path: str | Path | None = None) -> None:
+        """Write the state as JSON (atomically) to `path` or the configured state file."""
+        target = Path(path) if path else self.state_path
+        if target:
+            tmp = target.with_name(target.name + ".tmp")
+            tmp.write_text(json.dumps(self.state(), indent=2))
+            os.replace(tmp, target)
+
+    def _load(self, state: dict[str, Any]) -> None:
+        self._pulls = {p["number"]: p for p in state.get("pulls", [])}
+        self._comments = {c["id"]: c for c in state.get("comments", [])}
+        self._commits = set(state.get("commits", []))
+        self._next_id = state.get("next_id", self._next_id)
+        self.requests = [Request(**r) for r in state.get("requests", [])]
+
+    def _changed(self) -> None:
+        if self.state_path:
+            self.dump()
+
+    # -- JSON shapes -----------------------------------------------------------------------
+
+    def _user(self, login: str) -> dict[str, Any]:
+        user_id = 41898282 if login == BOT_LOGIN else zlib.crc32(login.encode()) % 10**8
+        return {
+            "login": login, "id": user_id, "node_id": f"U_{user_id}",
+            "type": "Bot" if login.endswith("[bot]") else "User", "site_admin": False,
+            "url": f"{self.url}/users/{login}", "html_url": f"https://github.com/{login}",
+        }  # fmt: skip
+
+    def _repo(self, full_name: str) -> dict[str, Any]:
+        repo_id = zlib.crc32(full_name.lower().encode()) % 10**8
+        return {
+            "id": repo_id, "node_id": f"R_{repo_id}", "name": full_name.split("/")[1],
+            "full_name": full_name, "private": False, "owner": self._user(full_name.split("/")[0]),
+            "html_url": f"https://github.com/{full_name}", "url": f"{self.url}/repos/{full_name}",
+            "fork": full_name.lower() != self.repository.lower(),
+        }  # fmt: skip
+
+    def _comment_json(self, c: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "url": f"{self.url}/repos/{self.repository}/issues/comments/{c['id']}",
+            "html_url": f"https://github.com/{self.repository}/pull/{c['issue']}"
+            f"#issuecomment-{c['id']}",
+            "issue_url": f"{self.url}/repos/{self.repository}/issues/{c['issue']}",
+            "id": c["id"], "node_id": f"IC_kwDO{c['id']:x}", "user": self._user(c["login"]),
+            "created_at": c["created_at"], "updated_at": c["updated_at"], "body": c["body"],
+            "author_association": "NONE" if c["login"].endswith("[bot]") else "CONTRIBUTOR",
+            "performed_via_github_app": None,
+        }  # fmt: skip
+
+    def _pull_json(self, p: dict[str, Any], *, full: bool) -> dict[str, Any]:
+        n, owner = p["number"], self.repository.split("/")[0]
+        head_owner = p["head_repo"].split("/")[0]
+        pull = {
+            "url": f"{self.url}/repos/{self.repository}/pulls/{n}",
+            "id": 10**9 + n, "node_id": f"PR_kwDO{n:x}", "number": n,
+            "html_url": f"https://github.com/{self.repository}/pull/{n}",
+            "issue_url": f"{self.url}/repos/{self.repository}/issues/{n}",
+            "state": p["state"], "locked": False, "title": p["title"], "body": None,
+            "user": self._user(p["user"]), "draft": False, "author_association": "CONTRIBUTOR",
+            "created_at": p["created_at"], "updated_at": p["updated_at"],
+            "closed_at": p["closed_at"], "merged_at": p["merged_at"],
+            "merge_commit_sha": p["merge_commit_sha"],
+            "head": {
+                "label": f"{head_owner}:{p['head_ref']}", "ref": p["head_ref"],
+                "sha": p["head_sha"], "user": self._user(head_owner),
+                "repo": self._repo(p["head_repo"]),
+            },
+            "base": {
+                "label": f"{owner}:main", "ref": "main", "sha": p["base_sha"],
+                "user": self._user(owner), "repo": self._repo(self.repository),
+            },
+        }  # fmt: skip
+        if full:  # only GET /pulls/{n} has these, list endpoints return the "simple" shape
+            merged = p["merged_at"] is not None
+            pull.update(
+                merged=merged, mergeable=None if merged else True, merged_by=None,
+                comments=sum(c["issue"] == n for c in self._comments.values()),
+                commits=len(p["shas"]),
+            )  # fmt: skip
+        return pull
+
+    # -- HTTP ------------------------------------------------------------------------------
+
+    def _headers(self) -> dict[str, str]:
+        return {
+            "x-ratelimit-limit": str(self.rate_limit),
+            "x-ratelimit-remaining": str(self.remaining),
+            "x-ratelimit-reset": str(self.reset_at),
+            "x-ratelimit-used": str(self.rate_limit - self.remaining),
+            "x-ratelimit-resource": "core",
+            "x-github-api-version-selected": "2022-11-28",
+            "x-github-request-id": _sha(time.time(), len(self.requests))[:16].upper(),
+        }
+
+    def _handle(self, method: str, target: str, auth: str, raw: bytes) -> tuple[int, Any, dict]:
+        split = urlsplit(target)
+        path, query = split.path, {k: v[-1] for k, v in parse_qs(split.query).items()}
+        with self._lock:
+            if path.startswith("/_fake/"):
+                return self._admin(method, path, raw)
+            status, payload, extra = self._respond(method, path, query, auth, raw)
+            self.requests.append(Request(method, path, query, status))
+            self._changed()
+            return status, payload, self._headers() | extra
+
+    def _respond(
+        self, method: str, path: str, query: dict[str, str], auth: str, raw: bytes
+    ) -> tuple[int, Any, dict[str, str]]:
+        for fault in self._faults:
+            if fault.method in ("*", method) and re.search(fault.path_regex, path):
+                fault.times -= 1
+                if fault.times <= 0:
+                    self._faults.remove(fault)
+                return fault.status, self._fault_body(fault), fault.headers
+        if not auth:
+            return _error(401, "Requires authentication")
+        scheme, _, credential = auth.partition(" ")
+        if scheme.lower() not in ("bearer", "token") or credential.strip() != self.token:
+            return _error(401, "Bad credentials")
+        if time.time() >= self.reset_at:
+            self.remaining, self.reset_at = self.rate_limit, int(time.time()) + 3600
+        if self.remaining == 0:
+            return _error(403, "API rate limit exceeded for installation.")
+        self.remaining -= 1
+        if not path.startswith(self.path_prefix + "/"):
+            return _error(404, "Not Found")
+        path = path[len(self.path_prefix) :]
+        if m := re.fullmatch(r"/repositories/(\d+)(/.*)", path):
+            path = f"/repos/{self.repository}{m[2]}" if int(m[1]) == self.repo_id else "/"
+        m = re.fullmatch(r"/repos/([^/]+/[^/]+)(/.*)", path)
+        if not m or m[1].lower() != self.repository.lower():
+            return _error(404, "Not Found")
+        return self._route(method, m[2], query, raw)
+
+    def _route(
+        self, method: str, rest: str, query: dict[str, str], raw: bytes
+    ) -> tuple[int, Any, dict[str, str]]:
+        if (m := re.fullmatch(r"/issues/(\d+)/comments", rest)) and int(m[1]) in self._pulls:
+            number = int(m[1])
+            if method == "GET":
+                return self._page(self.comments(number), rest, query)
+            if method == "POST":
+                body, problem = _comment_body(raw)
+                if problem:
+                    return problem
+                return 201, self.add_comment(number, body, login=self.login), {}
+        if (m := re.fullmatch(r"/issues/comments/(\d+)", rest)) and int(m[1]) in self._comments:
+            comment = self._comments[int(m[1])]
+            if method == "GET":
+                return 200, self._comment_json(comment), {}
+            if method == "PATCH":
+                body, problem = _comment_body(raw)
+                if problem:
+                    return problem
+                previous = datetime.fromisoformat(comment["updated_at"]).timestamp()
+                comment.update(body=body, updated_at=_iso(max(time.time(), previous + 1)))
+                return 200, self._comment_json(comment), {}
+        m = re.fullmatch(r"/pulls/(\d+)", rest)
+        if m and int(m[1]) in self._pulls and method == "GET":
+            return 200, self._pull_json(self._pulls[int(m[1])], full=True), {}
+        if (m := re.fullmatch(r"/commits/([^/]+)/pulls", rest)) and method == "GET":
+            sha = m[1]
+            if sha not in self._commits:
+                return _error(422, f"No commit found for SHA: {sha}")
+            pulls = [
+                self._pull_json(p, full=False)
+                for p in self._pulls.values()
+                if (sha in p["shas"] and (p["state"] == "open" or p["merged_at"]))
+                or (p["merged_at"] and p["merge_commit_sha"] == sha)
+            ]
+            return self._page(pulls, rest, query)
+        return _error(404, "Not Found")
+
+    def _page(
+        self, items: list[Any], rest: str, query: dict[str, str]
+    ) -> tuple[int, Any, dict[str, str]]:
+        """One page of `items` plus a `Link` header shaped like GitHub's."""
+        per_page = _number(query.get("per_page"), 30)
+        per_page = min(per_page, 100) if per_page > 0 else 30
+        page = max(_number(query.get("page"), 1), 1)
+        last = max(math.ceil(len(items) / per_page), 1)
+        kept = {k: v for k, v in query.items() if k != "page"}
+
+        def link(number: int, rel: str) -> str:
+            url = f"{self.url}/repositories/{self.repo_id}{rest}"
+            return f'<{url}?{urlencode(kept | {"page": number})}>; rel="{rel}"'
+
+        links = [link(page - 1, "prev")] if page > 1 else []
+        if page < last:
+            links += [link(page + 1, "next"), link(last, "last")]
+        if page > 1:
+            links.append(link(1, "first"))
+        chunk = items[(page - 1) * per_page : page * per_page]
+        return 200, chunk, {"link": ", ".join(links)} if links else {}
+
+    def _fault_body(self, fault: _Fault) -> Any:
+        if fault.body is not None:
+            return fault.body
+        message = HTTPStatus(fault.status).phrase
+        if fault.headers.get("x-ratelimit-remaining") == "0":
+            message = "API rate limit exceeded for installation."
+        elif "retry-after" in fault.headers:
+            message = "You have exceeded a secondary rate limit. Please wait a few minutes."
+        return {"message": message, "documentation_url": DOCS, "status": str(fault.status)}
+
+    def _admin(self, method: str, path: str, raw: bytes) -> tuple[int, Any, dict[str, str]]:
+        if path == "/_fake/state" and method == "GET":
+            return 200, self.state(), {}
+        if path == "/_fake/call" and method == "POST":
+            call = json.loads(raw or b"{}")
+            if call.get("method") not in ADMIN_METHODS:
+                return 400, {"message": f"method must be one of {ADMIN_METHODS}"}, {}
+            try:
+                result = getattr(self, call["method"])(**call.get("kwargs", {}))
+            except (KeyError, TypeError, ValueError) as exc:
+                return 400, {"message": f"{type(exc).__name__}: {exc}"}, {}
+            return 200, {"result": result}, {}
+        return _error(404, "Not Found")
+
+
+def _error(status: int, message: str) -> tuple[int, Any, dict[str, str]]:
+    return status, {"message": message, "documentation_url": DOCS, "status": str(status)}, {}
+
+
+def _comment_body(raw: bytes) -> tuple[str, tuple[int, Any, dict[str, str]] | None]:
+    """The `body` of a create/edit request, or the error GitHub would answer with."""
+    try:
+        data = json.loads(raw or b"{}")
+    except ValueError:
+        return "", (400, {"message": "Problems parsing JSON", "documentation_url": DOCS}, {})
+    body = data.get("body") if isinstance(data, dict) else None
+    if not isinstance(body, str):
+        return "", _error(422, 'Invalid request.\n\n"body" wasn\'t supplied.')
+    if len(body) > MAX_BODY:
+        error = {
+            "resource": "IssueComment", "code": "custom", "field": "body",
+            "message": f"body is too long (maximum is {MAX_BODY} characters)",
+        }  # fmt: skip
+        status, payload, headers = _error(422, "Validation Failed")
+        return "", (status, payload | {"errors": [error]}, headers)
+    return body, None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def version_string(self) -> str:
+        return "GitHub.com"
+
+    def _serve(self) -> None:
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        fake: FakeGitHub = self.server.fake  # type: ignore[attr-defined]
+        auth = self.headers.get("Authorization", "")
+        status, payload, headers = fake._handle(self.command, self.path, auth, raw)
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        for name, value in (headers | {"content-type": "application/json; charset=utf-8"}).items():
+            self.send_header(name, value)
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    # The names http.server dispatches on.
+    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve  # noqa: N815
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Keep test output quiet; the `requests` log records every call."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--token", default="test-token")
+    parser.add_argument("--repository", default="acme/trips")
+    parser.add_argument("--login", default=BOT_LOGIN, help="author of comments made via the API")
+    parser.add_argument("--prefix", default="", help="path prefix, e.g. /api/v3 as on GHES")
+    parser.add_argument("--state", help="JSON file: loaded at start, rewritten on every change")
+    args = parser.parse_args(argv)
+    fake = FakeGitHub(
+        args.token, args.repository, login=args.login, host=args.host, port=args.port,
+        path_prefix=args.prefix, state_path=args.state,
+    )  # fmt: skip
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    print(fake.url, flush=True)
+    try:
+        fake.server.serve_forever(poll_interval=0.05)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        fake.close()
+
+
+if __name__ == "__main__":
+    main()
