@@ -16,6 +16,8 @@ from urllib.parse import quote, urlsplit
 
 import requests
 
+from trip_duration.errors import UserError
+
 JSON = dict[str, Any]
 DEFAULT_API_URL = "https://api.github.com"
 _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
@@ -23,7 +25,7 @@ _LINK = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]*)*)")
 _REL = re.compile(r'rel\s*=\s*"?([^";,]+)"?')
 
 
-class GitHubError(Exception):
+class GitHubError(UserError):
     """A failed GitHub call; `str()` is always a single line and `.status` the HTTP status."""
 
     def __init__(self, message: str, status: int | None = None) -> None:

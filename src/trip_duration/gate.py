@@ -1,0 +1,107 @@
+"""The quality gate: may this candidate replace the champion?
+
+MLflow's own validation (`MetricThreshold` + `validate_evaluation_results`) gives the verdict.
+Its relative check only expresses "at least X better", so the configured tolerance ("at most X
+worse") is applied by widening the champion's score by the tolerance and asking for "no
+worse" than that. The reasons are written for people, one per check.
+"""
+
+from __future__ import annotations
+
+from trip_duration.config import GateConfig
+from trip_duration.summary import GREATER_IS_BETTER, METRIC_LABELS, Gate
+
+
+def decide(
+    config: GateConfig,
+    candidate: dict[str, float],
+    champion: dict[str, float] | None,
+    champion_label: str = "the champion",
+) -> Gate:
+    """Judge `candidate` metrics against bounds and, when given, the champion's metrics."""
+    from mlflow.models import MetricThreshold
+    from mlflow.models.evaluation import EvaluationResult
+    from mlflow.models.evaluation.validation import (
+        ModelValidationFailedException,
+        validate_evaluation_results,
+    )
+
+    compare = champion is not None and config.metric in champion
+    thresholds: dict[str, MetricThreshold] = {}
+    for name, bound in config.bounds.items():
+        value = bound.max if bound.max is not None else bound.min
+        thresholds[name] = MetricThreshold(
+            threshold=float(value), greater_is_better=GREATER_IS_BETTER[name]
+        )
+    baseline = None
+    if compare:
+        primary = config.bounds.get(config.metric)
+        thresholds[config.metric] = MetricThreshold(
+            threshold=None if primary is None else float(primary.max or primary.min),
+            min_relative_change=0.0,
+            greater_is_better=config.greater_is_better,
+        )
+        baseline = EvaluationResult(
+            metrics={config.metric: _widened(champion[config.metric], config)}, artifacts={}
+        )
+    try:
+        validate_evaluation_results(
+            thresholds, EvaluationResult(metrics=candidate, artifacts={}), baseline
+        )
+        passed = True
+    except ModelValidationFailedException:
+        passed = False
+    return Gate(
+        metric=config.metric,
+        greater_is_better=config.greater_is_better,
+        relative_tolerance=config.relative_tolerance,
+        bounds={name: bound.model_dump(exclude_none=True) for name, bound in config.bounds.items()},
+        passed=passed,
+        baseline="champion" if compare else "bounds-only",
+        reasons=_reasons(config, candidate, champion if compare else None, champion_label),
+    )
+
+
+def _widened(value: float, config: GateConfig) -> float:
+    """The worst score the tolerance still accepts, given the champion's score."""
+    slack = abs(value) * config.relative_tolerance
+    return value - slack if config.greater_is_better else value + slack
+
+
+def _reasons(
+    config: GateConfig,
+    candidate: dict[str, float],
+    champion: dict[str, float] | None,
+    champion_label: str,
+) -> list[str]:
+    reasons = []
+    label = METRIC_LABELS.get(config.metric, config.metric)
+    if champion is not None:
+        mine, theirs = candidate.get(config.metric), champion[config.metric]
+        if mine is None:
+            reasons.append(f"FAIL: {label} is missing from the candidate's metrics")
+        else:
+            limit = _widened(theirs, config)
+            ok = mine >= limit if config.greater_is_better else mine <= limit
+            change = (mine - theirs) / abs(theirs) if theirs else 0.0
+            if change == 0:
+                relation = "equal to"
+            else:
+                better = (change > 0) == config.greater_is_better
+                relation = f"{abs(change):.1%} {'better' if better else 'worse'} than"
+            reasons.append(
+                f"{'pass' if ok else 'FAIL'}: {label} {mine:.4g} is {relation} {champion_label} "
+                f"({theirs:.4g}); tolerance {config.relative_tolerance:.1%} worse"
+            )
+    for name, bound in config.bounds.items():
+        name_label = METRIC_LABELS.get(name, name)
+        value = candidate.get(name)
+        if value is None:
+            reasons.append(f"FAIL: {name_label} is missing from the candidate's metrics")
+            continue
+        if bound.max is not None:
+            ok, text = value <= bound.max, f"{name_label} {value:.4g} ≤ bound {bound.max:g}"
+        else:
+            ok, text = value >= bound.min, f"{name_label} {value:.4g} ≥ bound {bound.min:g}"
+        reasons.append(f"pass: {text}" if ok else f"FAIL: {text} does not hold")
+    return reasons

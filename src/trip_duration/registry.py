@@ -1,0 +1,236 @@
+"""The model registry lifecycle: candidate versions, the champion alias, promotion, rollback.
+
+Production is the `champion` alias (never the deprecated stages). Each promotion writes the
+version it replaced onto the promoted version (`replaced_version`) *before* moving the alias,
+so a rollback record exists whenever the alias has moved. Promotions and rollbacks hold a
+lock: a registered model under a reserved name, whose creation is atomic in every MLflow
+store, so two merges landing at once are decided one after the other on fresh state.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from trip_duration.errors import UserError
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+    from mlflow.entities.model_registry import ModelVersion
+
+TAG_PR = "pr_number"
+TAG_HEAD = "head_sha"
+TAG_COMMIT = "git_commit"
+TAG_REPLACED = "replaced_version"
+TAG_PROMOTED_AT = "promoted_at"
+TAG_PROMOTED_COMMIT = "promoted_from_commit"
+TAG_ROLLED_BACK_AT = "rolled_back_at"
+TAG_ROLLED_BACK_TO = "rolled_back_to"
+TAG_RESTORED_AT = "restored_at"
+LOCK_SUFFIX = ".promotion-lock"
+NO_VERSION = "none"
+
+
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _code(exc: Exception) -> str | None:
+    return getattr(exc, "error_code", None)
+
+
+def champion(client: MlflowClient, name: str, alias: str) -> ModelVersion | None:
+    """The version behind `alias`, or None when the model or the alias does not exist yet."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        model = client.get_registered_model(name)
+    except MlflowException as exc:
+        if _code(exc) == "RESOURCE_DOES_NOT_EXIST":
+            return None
+        raise
+    version = model.aliases.get(alias)
+    return None if version is None else client.get_model_version(name, str(version))
+
+
+def register(
+    client: MlflowClient, name: str, model_uri: str, run_id: str, tags: dict[str, str]
+) -> ModelVersion:
+    """A new version of `name` carrying its lineage and gate result as tags."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        client.create_registered_model(name)
+    except MlflowException as exc:
+        if _code(exc) != "RESOURCE_ALREADY_EXISTS":
+            raise
+    return client.create_model_version(name, source=model_uri, run_id=run_id, tags=tags)
+
+
+def find_candidate(client: MlflowClient, name: str, pr: int, head_sha: str) -> ModelVersion | None:
+    """The newest version registered for this PR at this head SHA."""
+    if not head_sha.isalnum():
+        raise UserError(f"--head-sha {head_sha!r}: expected a git commit SHA")
+    _check_name(name)
+    versions = client.search_model_versions(
+        f"name = '{name}' and tags.{TAG_PR} = '{int(pr)}' and tags.{TAG_HEAD} = '{head_sha}'"
+    )
+    return max(versions, key=lambda v: int(v.version), default=None)
+
+
+def versions(client: MlflowClient, name: str) -> list[ModelVersion]:
+    """Every version of `name`, oldest first."""
+    _check_name(name)
+    found: list[ModelVersion] = []
+    token = None
+    while True:
+        page = client.search_model_versions(f"name = '{name}'", max_results=200, page_token=token)
+        found.extend(page)
+        token = page.token
+        if not token:
+            return sorted(found, key=lambda v: int(v.version))
+
+
+def recent_champions(client: MlflowClient, name: str, limit: int) -> list[ModelVersion]:
+    """Versions that were champion at some point, oldest first, at most `limit`."""
+    promoted = [v for v in versions(client, name) if v.tags.get(TAG_PROMOTED_AT)]
+    promoted.sort(key=lambda v: v.tags[TAG_PROMOTED_AT])
+    return promoted[-limit:] if limit else []
+
+
+def _check_name(name: str) -> None:
+    if "'" in name or "\\" in name:
+        raise UserError(f"tracking.registered_model {name!r}: quotes are not allowed")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a promotion or rollback did, for the job summary and the exit status."""
+
+    action: str  # "promoted", "unchanged", "rolled-back"
+    version: str
+    previous: str | None
+    message: str
+
+
+@contextmanager
+def promotion_lock(
+    client: MlflowClient,
+    name: str,
+    *,
+    wait_s: float = 300.0,
+    stale_s: float = 900.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[None]:
+    """Hold the model's promotion lock; a lock older than `stale_s` is taken over."""
+    from mlflow.exceptions import MlflowException
+
+    lock = name + LOCK_SUFFIX
+    owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            client.create_registered_model(
+                lock,
+                tags={"owner": owner, "acquired_at": f"{time.time():.3f}"},
+                description=f"Held while a promotion or rollback of {name} runs. "
+                "Safe to delete when no such job is running.",
+            )
+            break
+        except MlflowException as exc:
+            if _code(exc) != "RESOURCE_ALREADY_EXISTS":
+                raise
+        held = _lock_tags(client, lock)
+        if held is None:
+            continue
+        age = time.time() - float(held.get("acquired_at", "0") or 0)
+        if age > stale_s:
+            _release(client, lock, held.get("owner", ""))
+            continue
+        if time.monotonic() > deadline:
+            raise UserError(
+                f"registered model {lock!r} is held by {held.get('owner', '?')} for {age:.0f} s: "
+                "another promotion is running; retry later, or delete it if that job died"
+            )
+        sleep(0.2 + random.random() * 0.3)
+    try:
+        yield
+    finally:
+        _release(client, lock, owner)
+
+
+def _lock_tags(client: MlflowClient, lock: str) -> dict[str, str] | None:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return dict(client.get_registered_model(lock).tags)
+    except MlflowException as exc:
+        if _code(exc) == "RESOURCE_DOES_NOT_EXIST":
+            return None
+        raise
+
+
+def _release(client: MlflowClient, lock: str, owner: str) -> None:
+    """Delete the lock only while it is still the one `owner` took."""
+    from mlflow.exceptions import MlflowException
+
+    held = _lock_tags(client, lock)
+    if held is None or held.get("owner") != owner:
+        return
+    try:
+        client.delete_registered_model(lock)
+    except MlflowException as exc:
+        if _code(exc) != "RESOURCE_DOES_NOT_EXIST":
+            raise
+
+
+def move_champion(
+    client: MlflowClient,
+    name: str,
+    alias: str,
+    candidate: ModelVersion,
+    previous: ModelVersion | None,
+    commit: str | None,
+) -> None:
+    """Record the rollback target, move the alias, then mark the promotion done."""
+    client.set_model_version_tag(
+        name, candidate.version, TAG_REPLACED, previous.version if previous else NO_VERSION
+    )
+    client.set_registered_model_alias(name, alias, candidate.version)
+    client.set_model_version_tag(name, candidate.version, TAG_PROMOTED_AT, now())
+    if commit:
+        client.set_model_version_tag(name, candidate.version, TAG_PROMOTED_COMMIT, commit)
+
+
+def rollback(client: MlflowClient, name: str, alias: str) -> Outcome:
+    """Give `alias` back to the version the current champion replaced."""
+    with promotion_lock(client, name):
+        current = champion(client, name, alias)
+        if current is None:
+            raise UserError(f"{name}@{alias} does not exist: nothing to roll back")
+        target = current.tags.get(TAG_REPLACED)
+        if not target or target == NO_VERSION:
+            raise UserError(
+                f"{name}@{alias} is v{current.version}, the first champion: "
+                "there is no earlier champion to roll back to"
+            )
+        restored = client.get_model_version(name, target)
+        client.set_registered_model_alias(name, alias, restored.version)
+        stamp = now()
+        client.set_model_version_tag(name, current.version, TAG_ROLLED_BACK_AT, stamp)
+        client.set_model_version_tag(name, current.version, TAG_ROLLED_BACK_TO, restored.version)
+        client.set_model_version_tag(name, restored.version, TAG_RESTORED_AT, stamp)
+    return Outcome(
+        action="rolled-back",
+        version=restored.version,
+        previous=current.version,
+        message=f"{name}@{alias} rolled back from v{current.version} to v{restored.version}",
+    )
