@@ -7,7 +7,6 @@ Heavy libraries (MLflow, scikit-learn) are imported inside the commands that nee
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Sequence
@@ -67,14 +66,23 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--report", type=Path, help="JSON report (default: reports/report.json)")
     report.add_argument("--markdown", type=Path, help="output (default: next to the JSON, .md)")
     report.add_argument(
-        "--failed-step",
-        help="mark the run as failed at this step; works without a JSON report (writes one)",
+        "--step",
+        action="append",
+        default=[],
+        metavar="NAME=OUTCOME",
+        help="outcome of a workflow step, in order (success, failure, cancelled, skipped); the "
+        "first failure marks the report as failed at that step, even with no JSON report yet",
     )
 
     comment = commands.add_parser(
         "comment", help="post or update the one sticky PR comment with the report"
     )
     comment.add_argument("--report", type=Path, required=True, help="JSON report to post")
+    comment.add_argument(
+        "--conclusion",
+        help="conclusion of the PR workflow run; a failed run without a report still gets a "
+        "comment saying so",
+    )
     comment.add_argument("--pr", type=int, help="PR number (untrusted hint; checked via the API)")
     comment.add_argument(
         "--head-sha", help="the PR head SHA the report must belong to (from the trusted event)"
@@ -86,15 +94,16 @@ def _parser() -> argparse.ArgumentParser:
     promote.add_argument("--pr", type=int, help="number of the merged pull request")
     promote.add_argument("--head-sha", help="final head SHA of that pull request")
     promote.add_argument("--version", help="promote this registered version (local use)")
+    promote.add_argument(
+        "--merge-commit",
+        help="a commit pushed to main: find the PR it merged through the GitHub API, then "
+        "promote that PR's version (a direct push promotes nothing)",
+    )
     promote.add_argument("--commit", help="the commit on main being deployed (recorded as a tag)")
     promote.add_argument("--val-data", type=Path, help="validation month for the re-check")
 
     commands.add_parser("rollback", help="give the champion alias back to the version it replaced")
 
-    merged = commands.add_parser(
-        "merged-pr", help="find the PR a commit on main merged; writes pr and head_sha outputs"
-    )
-    merged.add_argument("--sha", required=True, help="the pushed commit")
     return parser
 
 
@@ -159,22 +168,16 @@ def _summary_line(report) -> str:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from trip_duration.report import render_markdown, write_step_summary
-    from trip_duration.summary import Report, Status, load_report
+    from trip_duration.summary import load_report
 
     settings = _settings(args)
     path = args.report or _default_report(settings)
-    if args.failed_step:
-        previous = load_report(path) if path.exists() else None
-        data = previous.model_dump() if previous else {"generated_at": _now()}
-        data["status"] = Status(outcome="failure", failed_step=args.failed_step).model_dump()
-        if previous is None:
-            from trip_duration.lineage import collect
-
-            data["lineage"] = collect(settings.root).model_dump()
-        report = Report.model_validate(data)
-        report.write(path)
-    else:
+    failed = _first_failure(args.step)
+    if failed is None:
         report = load_report(path)
+    else:
+        report = _failed_report(path if path.exists() else None, failed, settings.root)
+        report.write(path)
     markdown = render_markdown(report)
     out = args.markdown or path.with_suffix(".md")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -184,6 +187,29 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _first_failure(steps: Sequence[str]) -> str | None:
+    """The first step whose outcome is failure or cancelled, from NAME=OUTCOME pairs."""
+    for item in steps:
+        name, sep, outcome = item.partition("=")
+        if not sep or not name:
+            raise UserError(f"--step {item!r}: expected NAME=OUTCOME, e.g. tests=failure")
+        if outcome.strip() in {"failure", "cancelled"}:
+            return name.strip()
+    return None
+
+
+def _failed_report(path: Path | None, failed_step: str, root: Path):
+    """The report of a run that failed at `failed_step`, keeping whatever it had measured."""
+    from trip_duration.lineage import collect
+    from trip_duration.summary import Report, Status, load_report
+
+    data = load_report(path).model_dump() if path else {"generated_at": _now()}
+    data["status"] = Status(outcome="failure", failed_step=failed_step).model_dump()
+    if path is None:
+        data["lineage"] = collect(root).model_dump()
+    return Report.model_validate(data)
+
+
 def cmd_comment(args: argparse.Namespace) -> int:
     from trip_duration.comment import resolve_pr_for_head, upsert_sticky_comment
     from trip_duration.github import GitHubClient
@@ -191,7 +217,12 @@ def cmd_comment(args: argparse.Namespace) -> int:
     from trip_duration.summary import load_report
 
     settings = _settings(args)
-    report = load_report(args.report)
+    if args.report.exists() or args.conclusion in (None, "success"):
+        report = load_report(args.report)
+    else:
+        report = _failed_report(
+            None, f"the workflow ({args.conclusion}, before any report)", settings.root
+        )
     client = GitHubClient.from_env()
     head = args.head_sha or report.lineage.head_sha
     if not head:
@@ -212,13 +243,28 @@ def cmd_promote(args: argparse.Namespace) -> int:
     from trip_duration.report import write_step_summary
 
     settings = _settings(args)
+    pr, head_sha = args.pr, args.head_sha
+    if args.merge_commit:
+        from trip_duration.comment import merged_pr_for_commit
+        from trip_duration.github import GitHubClient
+
+        found = merged_pr_for_commit(GitHubClient.from_env(), args.merge_commit)
+        if found is None:
+            message = (
+                f"{args.merge_commit[:12]} merged no pull request (a direct push): nothing promoted"
+            )
+            print(message)
+            write_step_summary(f"### Promotion\n\n{message}\n")
+            return 0
+        pr, head_sha = found
+        print(f"{args.merge_commit[:12]} merged PR #{pr} (head {head_sha[:12]})")
     try:
         outcome = promote(
             settings,
-            pr=args.pr,
-            head_sha=args.head_sha,
+            pr=pr,
+            head_sha=head_sha,
             version=args.version,
-            commit=args.commit or os.environ.get("GITHUB_SHA"),
+            commit=args.commit or args.merge_commit or os.environ.get("GITHUB_SHA"),
             val_path=args.val_data,
         )
     except UserError as exc:
@@ -243,29 +289,6 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_merged_pr(args: argparse.Namespace) -> int:
-    from trip_duration.comment import merged_pr_for_commit
-    from trip_duration.github import GitHubClient
-
-    found = merged_pr_for_commit(GitHubClient.from_env(), args.sha)
-    if found is None:
-        print(f"{args.sha[:12]} merged no pull request (a direct push): nothing to promote")
-        _write_outputs({"pr": "", "head_sha": ""})
-        return 0
-    number, head = found
-    print(json.dumps({"pr": number, "head_sha": head}))
-    _write_outputs({"pr": str(number), "head_sha": head})
-    return 0
-
-
-def _write_outputs(values: dict[str, str]) -> None:
-    """Step outputs for the next workflow step, when running inside GitHub Actions."""
-    target = os.environ.get("GITHUB_OUTPUT")
-    if target:
-        with open(target, "a", encoding="utf-8") as handle:
-            handle.writelines(f"{key}={value}\n" for key, value in values.items())
-
-
 def _now() -> str:
     from datetime import UTC, datetime
 
@@ -278,7 +301,6 @@ COMMANDS = {
     "comment": cmd_comment,
     "promote": cmd_promote,
     "rollback": cmd_rollback,
-    "merged-pr": cmd_merged_pr,
 }
 
 if __name__ == "__main__":

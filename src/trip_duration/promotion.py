@@ -56,10 +56,10 @@ def promote(
                 f"v{candidate.version} not promoted: {failures}; {name}@{alias} stays {stays}"
             )
         registry.move_champion(client, name, alias, candidate, current, commit)
-    previous = current.version if current else None
+    previous = str(current.version) if current else None
     return Outcome(
         action="promoted",
-        version=candidate.version,
+        version=str(candidate.version),
         previous=previous,
         message=f"{name}@{alias} is now v{candidate.version}"
         + (
@@ -109,7 +109,7 @@ def _already(
         now_at = f"v{current.version}" if current else "unset"
         return Outcome(
             "unchanged",
-            fresh.version,
+            str(fresh.version),
             None,
             f"v{fresh.version} was promoted at {fresh.tags[registry.TAG_PROMOTED_AT]} and has "
             f"since been replaced ({name}@{alias} is {now_at}); not promoting it again",
@@ -135,7 +135,7 @@ def _recheck(
         else client.create_experiment(settings.tracking.experiment)
     )
     with mlflow.start_run(experiment_id=experiment_id, run_name=f"promote-v{candidate.version}"):
-        mlflow.set_tags({"kind": "promotion", "candidate_version": candidate.version})
+        mlflow.set_tags({"kind": "promotion", "candidate_version": str(candidate.version)})
         model, _ = evaluation.load_served(f"models:/{name}/{candidate.version}")
         try:
             predictions = evaluation.predict(model, val_data.features)

@@ -202,7 +202,7 @@ def move_champion(
 ) -> None:
     """Record the rollback target, move the alias, then mark the promotion done."""
     client.set_model_version_tag(
-        name, candidate.version, TAG_REPLACED, previous.version if previous else NO_VERSION
+        name, candidate.version, TAG_REPLACED, str(previous.version) if previous else NO_VERSION
     )
     client.set_registered_model_alias(name, alias, candidate.version)
     client.set_model_version_tag(name, candidate.version, TAG_PROMOTED_AT, now())
@@ -226,11 +226,13 @@ def rollback(client: MlflowClient, name: str, alias: str) -> Outcome:
         client.set_registered_model_alias(name, alias, restored.version)
         stamp = now()
         client.set_model_version_tag(name, current.version, TAG_ROLLED_BACK_AT, stamp)
-        client.set_model_version_tag(name, current.version, TAG_ROLLED_BACK_TO, restored.version)
+        client.set_model_version_tag(
+            name, current.version, TAG_ROLLED_BACK_TO, str(restored.version)
+        )
         client.set_model_version_tag(name, restored.version, TAG_RESTORED_AT, stamp)
     return Outcome(
         action="rolled-back",
-        version=restored.version,
-        previous=current.version,
+        version=str(restored.version),
+        previous=str(current.version),
         message=f"{name}@{alias} rolled back from v{current.version} to v{restored.version}",
     )
