@@ -42,7 +42,7 @@ class ModelConfig(_Section):
     """The example model's estimator and hyperparameters (checked against the estimator)."""
 
     estimator: str = "lasso"
-    params: dict[str, str | int | float | bool | None] = {"alpha": 0.1}
+    params: dict[str, str | int | float | bool | None] = {}
 
 
 class Bound(_Section):
@@ -147,6 +147,8 @@ def load_settings(path: Path | None = None, overrides: dict[str, Any] | None = N
             raise UserError(f"{source}: cannot read configuration ({exc})") from None
         root = source.resolve().parent
     merged = _merge(raw, overrides or {})
+    if "root" in merged:
+        raise UserError(f"{source}: [{TABLE}] root: unknown setting")
     try:
         return Settings.model_validate({**merged, "root": root})
     except ValidationError as exc:

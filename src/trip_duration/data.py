@@ -82,8 +82,8 @@ def clean(table: pa.Table, config: DataConfig, *, source: Path) -> pd.DataFrame:
     for name in REQUIRED:
         if table.column(name).null_count == table.num_rows and table.num_rows:
             raise DataError(f"{source}: column {name} is entirely null")
-    elapsed = pc.subtract(_to_ns(table.column(DROPOFF)), _to_ns(table.column(PICKUP)))
-    duration = _nullable(elapsed) / 60e9
+    elapsed = pc.subtract(_to_us(table.column(DROPOFF)), _to_us(table.column(PICKUP)))
+    duration = _nullable(elapsed) / 60e6
     distance = _to_float(table.column("trip_distance"))
     pu = _to_float(table.column("PULocationID"))
     do = _to_float(table.column("DOLocationID"))
@@ -117,9 +117,13 @@ def load_trips(path: Path, config: DataConfig) -> Trips:
     return Trips(path=path, frame=clean(table, config, source=path), rows_raw=table.num_rows)
 
 
-def _to_ns(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Timestamps as int64 nanoseconds, whatever the unit or time zone the month used."""
-    return column.cast(pa.timestamp("ns", tz=column.type.tz)).cast(pa.int64())
+def _to_us(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Timestamps as int64 microseconds, whatever the unit or time zone the month used.
+
+    Microseconds cover any year a clock can get wrong; nanoseconds overflow outside 1677-2262.
+    """
+    target = pa.timestamp("us", tz=column.type.tz)
+    return column.cast(target, safe=False).cast(pa.int64())
 
 
 def _to_float(column: pa.ChunkedArray) -> np.ndarray:
@@ -129,7 +133,8 @@ def _to_float(column: pa.ChunkedArray) -> np.ndarray:
 
 
 def _nullable(column: pa.ChunkedArray) -> np.ndarray:
-    return column.cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False)
+    floats = column.cast(pa.float64(), safe=False)
+    return floats.fill_null(np.nan).to_numpy(zero_copy_only=False)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -20,8 +20,14 @@ def collect(root: Path, env: Mapping[str, str] = os.environ) -> Lineage:
     event = _event(env)
     pull = event.get("pull_request") if isinstance(event.get("pull_request"), dict) else {}
     number = pull.get("number")
-    head_sha = (pull.get("head") or {}).get("sha")
-    branch = env.get("GITHUB_HEAD_REF") or _git(root, "rev-parse", "--abbrev-ref", "HEAD")
+    head = pull.get("head")
+    head_sha = head.get("sha") if isinstance(head, dict) else None
+    checked_out = _git(root, "rev-parse", "--abbrev-ref", "HEAD")
+    branch = (
+        env.get("GITHUB_HEAD_REF")
+        or (checked_out if checked_out != "HEAD" else None)
+        or env.get("GITHUB_REF_NAME")
+    )
     run_url = None
     if env.get("GITHUB_RUN_ID") and env.get("GITHUB_REPOSITORY"):
         server = env.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")

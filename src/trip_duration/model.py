@@ -25,6 +25,8 @@ ESTIMATORS: dict[str, Callable[..., RegressorMixin]] = {
     "linear_regression": LinearRegression,
 }
 FEATURE_PARAM_PREFIX = "features__"
+# The example's defaults when the configuration names the estimator but not these values.
+DEFAULT_PARAMS: dict[str, dict[str, Any]] = {"lasso": {"alpha": 0.1}}
 
 
 def build_pipeline(config: ModelConfig) -> Pipeline:
@@ -40,7 +42,8 @@ def build_pipeline(config: ModelConfig) -> Pipeline:
     features = ZonePairDistance()
     estimator_params: dict[str, Any] = {}
     feature_params: dict[str, Any] = {}
-    for name, value in config.params.items():
+    params = {**DEFAULT_PARAMS.get(config.estimator, {}), **config.params}
+    for name, value in params.items():
         if name.startswith(FEATURE_PARAM_PREFIX):
             target, short, bucket = (
                 features,
@@ -56,11 +59,8 @@ def build_pipeline(config: ModelConfig) -> Pipeline:
                 f"(valid: {', '.join(sorted(valid))})"
             )
         bucket[short] = value
-    try:
-        estimator.set_params(**estimator_params)
-        features.set_params(**feature_params)
-    except (TypeError, ValueError) as exc:
-        raise UserError(f"model.params: {exc}") from None
+    estimator.set_params(**estimator_params)
+    features.set_params(**feature_params)
     return Pipeline([("features", features), ("estimator", estimator)])
 
 

@@ -61,18 +61,11 @@ def champion(client: MlflowClient, name: str, alias: str) -> ModelVersion | None
     return None if version is None else client.get_model_version(name, str(version))
 
 
-def register(
-    client: MlflowClient, name: str, model_uri: str, run_id: str, tags: dict[str, str]
-) -> ModelVersion:
+def register(name: str, model_uri: str, tags: dict[str, str]) -> ModelVersion:
     """A new version of `name` carrying its lineage and gate result as tags."""
-    from mlflow.exceptions import MlflowException
+    import mlflow
 
-    try:
-        client.create_registered_model(name)
-    except MlflowException as exc:
-        if _code(exc) != "RESOURCE_ALREADY_EXISTS":
-            raise
-    return client.create_model_version(name, source=model_uri, run_id=run_id, tags=tags)
+    return mlflow.register_model(model_uri, name, tags=tags)
 
 
 def find_candidate(client: MlflowClient, name: str, pr: int, head_sha: str) -> ModelVersion | None:

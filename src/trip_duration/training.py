@@ -177,10 +177,8 @@ def train(
             history = _history(client, settings) if store.skipped_reason is None else []
         mlflow.set_tags({"gate.passed": str(gate.passed).lower(), "gate.baseline": gate.baseline})
         version = registry.register(
-            client,
             settings.tracking.registered_model,
             info.model_uri,
-            run_id,
             {
                 **_lineage_tags(lineage),
                 **{f"data.{d.role}.digest": d.digest for d in datasets},
