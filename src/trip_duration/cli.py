@@ -7,8 +7,10 @@ Heavy libraries (MLflow, scikit-learn) are imported inside the commands that nee
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -107,8 +109,21 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _quiet_mlflow() -> None:
+    """Keep job logs to what a person needs: MLflow's chatter and its own deprecations go.
+
+    MLflow sets its log level when first imported, from MLFLOW_LOGGING_LEVEL (a user's own
+    setting of it wins).
+    """
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
+    logging.getLogger("mlflow.utils.environment").setLevel(logging.ERROR)
+    for category in (UserWarning, FutureWarning, DeprecationWarning):
+        warnings.filterwarnings("ignore", category=category, module=r"mlflow(\.|$)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    _quiet_mlflow()
     try:
         return COMMANDS[args.command](args)
     except UserError as exc:
