@@ -10,29 +10,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-# Names, order and Arrow types of the real green_tripdata_2023-01.parquet.
-TLC_GREEN_SCHEMA = [
-    ("VendorID", pa.int64()),
-    ("lpep_pickup_datetime", pa.timestamp("us")),
-    ("lpep_dropoff_datetime", pa.timestamp("us")),
-    ("store_and_fwd_flag", pa.string()),
-    ("RatecodeID", pa.float64()),
-    ("PULocationID", pa.int64()),
-    ("DOLocationID", pa.int64()),
-    ("passenger_count", pa.float64()),
-    ("trip_distance", pa.float64()),
-    ("fare_amount", pa.float64()),
-    ("extra", pa.float64()),
-    ("mta_tax", pa.float64()),
-    ("tip_amount", pa.float64()),
-    ("tolls_amount", pa.float64()),
-    ("ehail_fee", pa.null()),
-    ("improvement_surcharge", pa.float64()),
-    ("total_amount", pa.float64()),
-    ("payment_type", pa.float64()),
-    ("trip_type", pa.float64()),
-    ("congestion_surcharge", pa.float64()),
-]
 NAN_BLOCK_COLUMNS = [
     "store_and_fwd_flag",
     "RatecodeID",
@@ -70,16 +47,18 @@ def clean(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(duration=duration)[keep]
 
 
-def test_schema_matches_tlc_green(make_sample: ModuleType, tmp_path: Path) -> None:
+def test_schema_matches_tlc_green(
+    make_sample: ModuleType, tmp_path: Path, tlc_schema: pa.Schema
+) -> None:
     path = make_sample.write_month(tmp_path / "m.parquet", "2023-01", 500)
     schema = pq.read_schema(path)
-    assert [(f.name, f.type) for f in schema] == TLC_GREEN_SCHEMA
-    assert list(make_sample.COLUMNS) == [name for name, _ in TLC_GREEN_SCHEMA]
+    assert [(f.name, f.type) for f in schema] == [(f.name, f.type) for f in tlc_schema]
+    assert list(make_sample.COLUMNS) == tlc_schema.names
     assert pq.ParquetFile(path).metadata.num_rows == 500
 
 
-def test_dataframe_reads_like_the_parquet(month: pd.DataFrame) -> None:
-    assert list(month.columns) == [name for name, _ in TLC_GREEN_SCHEMA]
+def test_dataframe_reads_like_the_parquet(month: pd.DataFrame, tlc_schema: pa.Schema) -> None:
+    assert list(month.columns) == tlc_schema.names
     assert len(month) == ROWS
     assert month["lpep_pickup_datetime"].dtype == "datetime64[us]"
     assert month["PULocationID"].dtype == "int64"
@@ -178,7 +157,12 @@ def test_zone_pair_effects_carry_over_to_the_next_month(
     ],
 )
 def test_cli_writes_drifted_schemas(
-    make_sample: ModuleType, tmp_path: Path, options: list[str], id_type, ehail_type
+    make_sample: ModuleType,
+    tmp_path: Path,
+    options: list[str],
+    id_type,
+    ehail_type,
+    tlc_schema: pa.Schema,
 ) -> None:
     out = tmp_path / "drift.parquet"
     argv = ["--month", "2023-03", "--rows", "300", "--seed", "3", "--out", str(out), *options]
@@ -188,7 +172,7 @@ def test_cli_writes_drifted_schemas(
         assert table.schema.field(name).type == id_type
     assert table.schema.field("ehail_fee").type == ehail_type
     assert table["ehail_fee"].null_count == 300
-    assert table.column_names == [name for name, _ in TLC_GREEN_SCHEMA]
+    assert table.column_names == tlc_schema.names
 
 
 def test_timestamp_unit_drift(make_sample: ModuleType) -> None:
@@ -203,10 +187,10 @@ def test_timestamp_unit_drift(make_sample: ModuleType) -> None:
 
 
 @pytest.mark.parametrize("rows", [0, 1, 25])
-def test_tiny_months(make_sample: ModuleType, rows: int) -> None:
+def test_tiny_months(make_sample: ModuleType, rows: int, tlc_schema: pa.Schema) -> None:
     table = make_sample.generate_table("2024-02", rows)
     assert table.num_rows == rows
-    assert [(f.name, f.type) for f in table.schema] == TLC_GREEN_SCHEMA
+    assert [(f.name, f.type) for f in table.schema] == [(f.name, f.type) for f in tlc_schema]
 
 
 @pytest.mark.parametrize(
