@@ -129,7 +129,7 @@ def train(
                 raise UserError(f"model.params: {str(exc).splitlines()[0]}") from None
         used_params = {"estimator": model_config.estimator, **effective_params(pipeline)}
         mlflow.log_params({k: _param(v) for k, v in used_params.items()})
-        datasets = _log_datasets(train_data, val_data)
+        datasets = _log_datasets(train_data, val_data, settings.root)
         with _timed(timings, "log_model"):
             info = mlflow.sklearn.log_model(
                 pipeline,
@@ -215,16 +215,7 @@ def train(
         data=datasets,
         timings_s=timings,
         lineage=lineage,
-        history=[
-            *history,
-            HistoryPoint(
-                version=str(version.version),
-                value=candidate_metrics[gate.metric],
-                label="candidate",
-            ),
-        ]
-        if gate.metric in candidate_metrics
-        else history,
+        history=history,
         links=Links(
             run=f"{ui}/#/experiments/{experiment_id}/runs/{run_id}" if ui else None,
             model_version=f"{ui}/#/models/{name}/versions/{version.version}" if ui else None,
@@ -248,7 +239,7 @@ def _lineage_tags(lineage: Lineage) -> dict[str, str]:
     }
 
 
-def _log_datasets(train_data: Trips, val_data: Trips) -> list[DatasetInfo]:
+def _log_datasets(train_data: Trips, val_data: Trips, root: Path) -> list[DatasetInfo]:
     import mlflow
 
     infos = []
@@ -263,7 +254,7 @@ def _log_datasets(train_data: Trips, val_data: Trips) -> list[DatasetInfo]:
         infos.append(
             DatasetInfo(
                 role=role,
-                path=str(trips.path),
+                path=_shown(trips.path, root),
                 rows_raw=trips.rows_raw,
                 rows=trips.rows,
                 digest=dataset.digest,
@@ -334,6 +325,14 @@ def _deltas(candidate: dict[str, float], champion: dict[str, float]) -> dict[str
     return deltas
 
 
+def _shown(path: Path, root: Path) -> str:
+    """Paths inside the project are shown relative to it: shorter, and the same on every runner."""
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path)
+
+
 def _pip_requirements() -> list[str]:
     """Pinned to what trained the model; inferring them costs seconds per run."""
     return [f"{name}=={importlib.metadata.version(name)}" for name in SERVING_PACKAGES]
@@ -343,5 +342,6 @@ def _param(value: Any) -> str:
     return "None" if value is None else str(value)
 
 
-def _scalar(value: Any) -> str | int | float | bool | None:
-    return value if isinstance(value, str | int | float | bool) or value is None else str(value)
+def _scalar(value: Any) -> str | int | float | bool:
+    """A parameter as the report shows it, matching its logged form where MLflow stringifies."""
+    return value if isinstance(value, str | int | float | bool) else _param(value)
