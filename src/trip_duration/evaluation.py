@@ -42,9 +42,16 @@ def predict(model: PyFuncModel, features: pd.DataFrame) -> np.ndarray:
     try:
         out = model.predict(features)
     except (MlflowException, KeyError, ValueError, TypeError) as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise NotComparableError(message[:300]) from None
+        raise NotComparableError(_cause(exc)) from None
     return np.asarray(out, dtype=np.float64).reshape(-1)
+
+
+def _cause(exc: BaseException) -> str:
+    """The reason, without the input table MLflow's schema errors print before it."""
+    text = str(exc)
+    if "Error: " in text:
+        text = text.rsplit("Error: ", 1)[1]
+    return " ".join(text.split())[:300] or type(exc).__name__
 
 
 def metrics(target: pd.Series, predictions: np.ndarray, *, prefix: str = "") -> dict[str, float]:

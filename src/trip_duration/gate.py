@@ -1,14 +1,15 @@
 """The quality gate: may this candidate replace the champion?
 
 MLflow's own validation (`MetricThreshold` + `validate_evaluation_results`) gives the verdict.
-Its relative check only expresses "at least X better", so the configured tolerance ("at most X
-worse") is applied by widening the champion's score by the tolerance and asking for "no
-worse" than that. The reasons are written for people, one per check.
+Its relative check only expresses "at least X better" and needs every bounded metric in the
+baseline too, so the champion comparison is stated as an absolute threshold instead: the
+champion's score widened by the tolerance ("at most X worse"), combined with the primary
+metric's own bound. The reasons are written for people, one per check.
 """
 
 from __future__ import annotations
 
-from trip_duration.config import GateConfig
+from trip_duration.config import Bound, GateConfig
 from trip_duration.summary import GREATER_IS_BETTER, METRIC_LABELS, Gate
 
 
@@ -26,28 +27,19 @@ def decide(
         validate_evaluation_results,
     )
 
+    limits = {name: _bound_value(bound) for name, bound in config.bounds.items()}
     compare = champion is not None and config.metric in champion
-    thresholds: dict[str, MetricThreshold] = {}
-    for name, bound in config.bounds.items():
-        value = bound.max if bound.max is not None else bound.min
-        thresholds[name] = MetricThreshold(
-            threshold=float(value), greater_is_better=GREATER_IS_BETTER[name]
-        )
-    baseline = None
     if compare:
-        primary = config.bounds.get(config.metric)
-        thresholds[config.metric] = MetricThreshold(
-            threshold=None if primary is None else float(primary.max or primary.min),
-            min_relative_change=0.0,
-            greater_is_better=config.greater_is_better,
-        )
-        baseline = EvaluationResult(
-            metrics={config.metric: _widened(champion[config.metric], config)}, artifacts={}
-        )
+        widened = _widened(champion[config.metric], config)
+        bound = limits.get(config.metric)
+        stricter = min if not config.greater_is_better else max
+        limits[config.metric] = widened if bound is None else stricter(widened, bound)
+    thresholds = {
+        name: MetricThreshold(threshold=float(value), greater_is_better=GREATER_IS_BETTER[name])
+        for name, value in limits.items()
+    }
     try:
-        validate_evaluation_results(
-            thresholds, EvaluationResult(metrics=candidate, artifacts={}), baseline
-        )
+        validate_evaluation_results(thresholds, EvaluationResult(metrics=candidate, artifacts={}))
         passed = True
     except ModelValidationFailedException:
         passed = False
@@ -60,6 +52,10 @@ def decide(
         baseline="champion" if compare else "bounds-only",
         reasons=_reasons(config, candidate, champion if compare else None, champion_label),
     )
+
+
+def _bound_value(bound: Bound) -> float:
+    return bound.max if bound.max is not None else bound.min
 
 
 def _widened(value: float, config: GateConfig) -> float:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import random
 import socket
+import string
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -70,8 +71,8 @@ def register(name: str, model_uri: str, tags: dict[str, str]) -> ModelVersion:
 
 def find_candidate(client: MlflowClient, name: str, pr: int, head_sha: str) -> ModelVersion | None:
     """The newest version registered for this PR at this head SHA."""
-    if not head_sha.isalnum():
-        raise UserError(f"--head-sha {head_sha!r}: expected a git commit SHA")
+    if not (7 <= len(head_sha) <= 64 and all(c in string.hexdigits for c in head_sha)):
+        raise UserError(f"--head-sha {head_sha!r}: expected a git commit SHA (hex)")
     _check_name(name)
     versions = client.search_model_versions(
         f"name = '{name}' and tags.{TAG_PR} = '{int(pr)}' and tags.{TAG_HEAD} = '{head_sha}'"

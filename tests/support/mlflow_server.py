@@ -53,6 +53,9 @@ class MlflowServer:
         ]  # fmt: skip
         env = {**os.environ, "PATH": f"{mlflow.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
         env.pop("MLFLOW_TRACKING_URI", None)
+        # The server's background job runners (four extra processes) serve features the
+        # template does not use; they would only compete for the CI machine's two cores.
+        env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"
         with self.log.open("wb") as log:
             self._process = subprocess.Popen(
                 command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
