@@ -23,6 +23,8 @@ from trip_duration.cli import COMMANDS, main
 from trip_duration.report import MARKER, render_markdown
 from trip_duration.summary import METRIC_LABELS, Report, Status, load_report
 
+pytestmark = pytest.mark.slow  # trains or registers models in an MLflow store
+
 TOKEN = "ghs_cliTestToken0123456789"
 REPO = "acme/trips"
 PR = 7

@@ -15,6 +15,8 @@ from sklearn.linear_model import LinearRegression
 from support.stores import sqlite_store
 from trip_duration import evaluation
 
+pytestmark = pytest.mark.slow  # trains or registers models in an MLflow store
+
 EXTRA_INPUT = "fare_amount"
 INPUTS = ["PULocationID", "DOLocationID", "trip_distance", EXTRA_INPUT]
 SKLEARN = {

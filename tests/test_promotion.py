@@ -14,23 +14,19 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from support.mlflow_server import MlflowServer, free_port
+from support.mlflow_server import free_port
 from trip_duration import registry
 from trip_duration.cli import EXIT_GATE_FAILED, EXIT_NO_CANDIDATE, main
 from trip_duration.summary import load_report
 
+pytestmark = pytest.mark.slow
+
 RMSE = "root_mean_squared_error"
-
-
-@pytest.fixture(scope="session")
-def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
-    with MlflowServer(tmp_path_factory.mktemp("mlflow-server")) as server:
-        yield server
 
 
 @pytest.fixture(params=["sqlite", pytest.param("server", marks=pytest.mark.slow)])

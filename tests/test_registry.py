@@ -14,6 +14,8 @@ from support.stores import sqlite_store
 from trip_duration import registry
 from trip_duration.errors import UserError
 
+pytestmark = pytest.mark.slow  # trains or registers models in an MLflow store
+
 HEAD = "9f1c2e3d4b5a69788796a5b4c3d2e1f0a1b2c3d4"
 OTHER_HEAD = "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567"
 

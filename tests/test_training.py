@@ -34,6 +34,8 @@ from trip_duration.report import MARKER, render_markdown
 from trip_duration.summary import GREATER_IS_BETTER, Report, load_report
 from trip_duration.training import choose_store
 
+pytestmark = pytest.mark.slow  # trains or registers models in an MLflow store
+
 RMSE = "root_mean_squared_error"
 INPUTS = ["PULocationID", "DOLocationID", "trip_distance"]
 SKLEARN = {

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from trip_duration.github import GitHubClient, GitHubError
+from trip_duration.report import MARKER
 
-MARKER = "<!-- trip-duration:report -->"
 MAX_COMMENT_CHARS = 65_536
 BOT_LOGIN = "github-actions[bot]"
 

@@ -61,7 +61,7 @@ Workspace, checkout, files
 * hashFiles works on the workspace (so only after a checkout).
 * Job summaries: the GITHUB_STEP_SUMMARY file is in act's temporary folder and gone after
   the run, but act reports each step's summary in its JSON log; `ActResult.summaries`
-  has them per job id.
+  has them per job id, `ActResult.step_summaries(job_id)` per step.
 * Logs: act runs with `--json`; `ActResult` parses step and job results (the failing
   workflow step's name in `failed_step`; inner steps of composite actions are marked
   `nested` and carry the outer step's name), outputs, annotations, summaries, and renders
@@ -556,6 +556,15 @@ class ActResult:
             if rec.get("command") == "summary":
                 job = rec.get("jobID", "")
                 found[job] = found.get(job, "") + rec.get("content", "")
+        return found
+
+    def step_summaries(self, job_id: str) -> dict[str, str]:
+        """Each step's own job-summary markdown in one job, by step name (as in `steps`)."""
+        found: dict[str, str] = {}
+        for rec in self.records:
+            if rec.get("command") == "summary" and rec.get("jobID") == job_id:
+                step = rec.get("step", "")
+                found[step] = found.get(step, "") + rec.get("content", "")
         return found
 
     @property

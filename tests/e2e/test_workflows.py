@@ -1,0 +1,570 @@
+"""The project's real workflow files, end to end, under act.
+
+`.github/workflows/pr.yml` (job `checks`), `pr-comment.yml` and `promote.yml` run in host mode
+against a real `mlflow server` on 127.0.0.1 and a fake of GitHub's REST API, in a clone of the
+working tree whose commits play the pull requests:
+
+1. PR #1 (a docs change) is green and gets one report comment; its merge makes its version the
+   first champion.
+2. PR #2 changes `alpha` twice (a worse model, then a better one): one report comment, edited in
+   place, ends up showing the second head's numbers against champion v1; the merge promotes the
+   final version exactly when its report said it would, and re-running that promotion changes
+   nothing.
+3. PR #3 breaks the data cleaning: the run stops at the `tests` step, nothing reaches MLflow, and
+   the comment says where it failed.
+
+Expectations come from the reports the runs uploaded and from MLflow, not from fixed numbers.
+The PR runs include the project's fast test suite (`pytest -m "not slow"`), which is most of
+their time; the `integration` job is never run here (it runs this file).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from act import (
+    FAKE_TOKEN,
+    ActResult,
+    ActSession,
+    commit_files,
+    create_branch,
+    event_pull_request,
+    event_push,
+    event_workflow_run,
+    head_sha,
+    merge_branch,
+    switch,
+)
+
+from support.github_api import BOT_LOGIN, FakeGitHub
+from support.mlflow_server import MlflowServer
+from trip_duration import registry
+from trip_duration.config import Settings, load_settings
+from trip_duration.summary import Report, load_report
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+
+PR_WORKFLOW = ".github/workflows/pr.yml"
+COMMENT_WORKFLOW = ".github/workflows/pr-comment.yml"
+PROMOTE_WORKFLOW = ".github/workflows/promote.yml"
+PR_JOB, COMMENT_JOB, PROMOTE_JOB = "checks", "comment", "promote"
+PR_STEPS = ("Install", "Lint", "Tests", "Train and compare", "Report", "Upload report")
+RUN_TIMEOUT = 600
+MODEL_TABLE = "tool.trip-duration.model"
+TRACKING_TABLE = "tool.trip-duration.tracking"
+
+# PR #2's two pushes. v1 (PR #1) keeps the configured alpha; on the committed sample a much
+# larger alpha fits worse and a smaller one better. The test checks this premise from the
+# reports rather than trusting it.
+WORSE_ALPHA = 1.0
+BETTER_ALPHA = 0.01
+
+# PR #3: zero-distance rides survive cleaning; the data unit tests must catch it.
+CLEANING_RULE = "& (distance > 0)"
+BROKEN_RULE = "& (distance >= 0)"
+
+
+# --------------------------------------------------------------------------- the world
+
+
+@dataclass
+class PrRun:
+    """One run of pr.yml for a PR head, with the report it uploaded."""
+
+    number: int
+    branch: str
+    head: str
+    result: ActResult
+    artifact: Path
+
+    @property
+    def conclusion(self) -> str:
+        return "success" if self.result.ok else "failure"
+
+    @cached_property
+    def report(self) -> Report:
+        return load_report(self.artifact / "report.json")
+
+    @cached_property
+    def markdown(self) -> str:
+        return (self.artifact / "report.md").read_text(encoding="utf-8")
+
+
+@dataclass
+class Repository:
+    """The clone, GitHub (fake) and MLflow (real) as the workflows see them, plus run timings."""
+
+    session: ActSession
+    github: FakeGitHub
+    mlflow_url: str
+    timings: list[tuple[str, ActResult]] = field(default_factory=list)
+
+    @property
+    def path(self) -> Path:
+        return self.session.repo_dir
+
+    @property
+    def settings(self) -> Settings:
+        """The configuration on the checked-out branch."""
+        return load_settings(self.path / "pyproject.toml")
+
+    @cached_property
+    def client(self) -> MlflowClient:
+        from mlflow import MlflowClient
+
+        return MlflowClient(tracking_uri=self.mlflow_url, registry_uri=self.mlflow_url)
+
+    def run(
+        self, label: str, event_name: str, payload: dict, workflow: str, **kw: Any
+    ) -> ActResult:
+        """Run a workflow with the repository's secrets, variables and API; time it."""
+        result = self.session.run(
+            event_name,
+            payload,
+            workflow=workflow,
+            api_url=self.github.url,
+            secrets={"MLFLOW_TRACKING_URI": self.mlflow_url},
+            vars={"MLFLOW_UI_URL": self.mlflow_url},
+            timeout=RUN_TIMEOUT,
+            **kw,
+        )
+        assert not result.timed_out, f"{label}: act timed out\n{result.describe()}"
+        self.timings.append((label, result))
+        return result
+
+    # -- pull requests ---------------------------------------------------------------------
+
+    def push_to_pr(
+        self, number: int, branch: str, files: dict[str, str], message: str
+    ) -> tuple[str, str]:
+        """Commit on the PR branch (created from main the first time) and tell GitHub.
+
+        Returns (the new head, the action of the pull_request event it triggers)."""
+        if number in {p["number"] for p in self.github.state()["pulls"]}:
+            switch(self.path, branch)
+            head = commit_files(self.path, files, message)
+            self.github.set_head(number, head)
+            return head, "synchronize"
+        create_branch(self.path, branch, "main")
+        head = commit_files(self.path, files, message)
+        self.github.add_pull(number, head, head_ref=branch, title=message)
+        return head, "opened"
+
+    def run_pr(self, number: int, branch: str, head: str, action: str) -> PrRun:
+        """pr.yml's `checks` job for the PR's current head (the clone is on that branch)."""
+        assert head_sha(self.path) == head
+        event = event_pull_request(
+            number, head, branch, base_sha=head_sha(self.path, "main"), action=action
+        )
+        label = f"PR #{number} {action} {head[:7]}"
+        result = self.run(label, "pull_request", event, PR_WORKFLOW, job=PR_JOB)
+        artifact = self.session.artifact_dir(result.run_id, "pr-report")
+        assert (artifact / "report.json").is_file(), f"no report uploaded\n{result.describe()}"
+        return PrRun(number, branch, head, result, artifact)
+
+    def comment(self, pr_run: PrRun) -> ActResult:
+        """pr-comment.yml for a finished PR run, from the default branch as on GitHub."""
+        switch(self.path, "main")
+        event = event_workflow_run(
+            pr_run.result.run_id,
+            pr_run.head,
+            pr_run.conclusion,
+            [pr_run.number],
+            head_branch=pr_run.branch,
+        )
+        label = f"comment PR #{pr_run.number} {pr_run.head[:7]} ({pr_run.conclusion})"
+        return self.run(label, "workflow_run", event, COMMENT_WORKFLOW)
+
+    def merge(self, pr_run: PrRun) -> dict[str, Any]:
+        """Merge the PR with a merge commit; returns the push event it causes on main."""
+        before = head_sha(self.path, "main")
+        merged = merge_branch(
+            self.path, pr_run.branch, message=f"Merge pull request #{pr_run.number}"
+        )
+        self.github.merge_pull(pr_run.number, merged)
+        return event_push(merged, before=before, message=f"Merge pull request #{pr_run.number}")
+
+    def promote(self, push: dict[str, Any], label: str) -> ActResult:
+        switch(self.path, "main")
+        assert head_sha(self.path) == push["after"]
+        return self.run(label, "push", push, PROMOTE_WORKFLOW)
+
+    # -- GitHub and MLflow state -----------------------------------------------------------
+
+    def sticky_comment(self, number: int) -> dict[str, Any]:
+        """The PR's one comment, which the bot wrote."""
+        comments = self.github.comments(number)
+        assert len(comments) == 1, [c["body"][:200] for c in comments]
+        assert comments[0]["user"]["login"] == BOT_LOGIN
+        return comments[0]
+
+    def champion(self) -> str | None:
+        tracking = self.settings.tracking
+        current = registry.champion(self.client, tracking.registered_model, tracking.champion_alias)
+        return None if current is None else str(current.version)
+
+    def version_tags(self, version: str) -> dict[str, str]:
+        model = self.settings.tracking.registered_model
+        return dict(self.client.get_model_version(model, version).tags)
+
+    def registry_state(self) -> tuple[str | None, dict[str, dict[str, str]], int]:
+        """(champion, every version's tags, number of MLflow runs in the experiment)."""
+        tracking = self.settings.tracking
+        versions = {
+            str(v.version): dict(v.tags)
+            for v in registry.versions(self.client, tracking.registered_model)
+        }
+        experiment = self.client.get_experiment_by_name(tracking.experiment)
+        runs = self.client.search_runs([experiment.experiment_id], max_results=1000)
+        return self.champion(), versions, len(runs)
+
+    def traces_of(self, head: str) -> tuple[list[str], list[str]]:
+        """(model versions, MLflow runs) anywhere on the server that carry this PR head."""
+        where = f"tags.{registry.TAG_HEAD} = '{head}'"
+        versions = [f"{v.name} v{v.version}" for v in self.client.search_model_versions(where)]
+        experiments = [e.experiment_id for e in self.client.search_experiments()]
+        runs = [r.info.run_id for r in self.client.search_runs(experiments, where)]
+        return versions, runs
+
+    def print_timings(self) -> None:
+        print("\nact run timings:")
+        for label, result in self.timings:
+            print(f"  {result.duration:7.1f} s  exit {result.returncode}  {label}")
+        print(f"  {sum(r.duration for _, r in self.timings):7.1f} s  total")
+
+
+@pytest.fixture
+def repository(act_session: ActSession, mlflow_server: MlflowServer) -> Iterator[Repository]:
+    """The clone with its own experiment and model name on the shared server, and a fake GitHub.
+
+    The names are set in pyproject.toml on main, the configuration place the workflows read.
+    """
+    repo = act_session.repo_dir
+    name = f"trip-duration-e2e-{uuid.uuid4().hex[:8]}"
+    text = (repo / "pyproject.toml").read_text(encoding="utf-8")
+    for key in ("experiment", "registered_model"):
+        text = set_toml_value(text, TRACKING_TABLE, key, f'"{name}"')
+    commit_files(repo, {"pyproject.toml": text}, "Use a registered model of our own")
+    with FakeGitHub(token=FAKE_TOKEN) as github:
+        world = Repository(act_session, github, mlflow_server.url)
+        assert world.settings.tracking.registered_model == name
+        yield world
+        world.print_timings()
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def set_toml_value(text: str, table: str, key: str, value: str) -> str:
+    """Replace the one `key = ...` line of `[table]` with `key = value` (TOML source)."""
+    lines = text.splitlines(keepends=True)
+    inside, hits = False, []
+    for index, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            inside = stripped == f"[{table}]"
+        elif inside and re.match(rf"{re.escape(key)}\s*=", stripped):
+            hits.append(index)
+    assert len(hits) == 1, f"expected one `{key} =` line in [{table}], found {len(hits)}"
+    lines[hits[0]] = f"{key} = {value}\n"
+    return "".join(lines)
+
+
+def with_alpha(repo: Path, alpha: float) -> dict[str, str]:
+    """pyproject.toml with the model's `alpha` changed, as a PR author would edit it."""
+    text = (repo / "pyproject.toml").read_text(encoding="utf-8")
+    text = set_toml_value(text, MODEL_TABLE, "params", f"{{ alpha = {alpha!r} }}")
+    assert tomllib.loads(text)["tool"]["trip-duration"]["model"]["params"] == {"alpha": alpha}
+    return {"pyproject.toml": text}
+
+
+def main_steps(result: ActResult, job: str) -> dict[str, str]:
+    """Result of each top-level step of a job's main stage, by step name."""
+    return {
+        s.step: s.result
+        for s in result.steps
+        if s.job_id == job and s.stage == "Main" and not s.nested
+    }
+
+
+def assert_green(pr_run: PrRun) -> None:
+    """pr.yml went through: every step ran and passed, and the report says so."""
+    result = pr_run.result
+    assert result.ok, result.describe()
+    assert {s.job_id for s in result.steps} == {PR_JOB}, "only the checks job ran"
+    assert set(result.jobs.values()) == {"success"}, result.jobs
+    steps = main_steps(result, PR_JOB)
+    assert {name: steps.get(name) for name in PR_STEPS} == dict.fromkeys(PR_STEPS, "success")
+    report = pr_run.report
+    assert report.status.outcome == "success"
+    assert report.lineage.pr_number == pr_run.number
+    assert report.lineage.head_sha == pr_run.head
+    assert report.candidate is not None
+    assert report.candidate.version is not None
+
+
+def assert_report_is_shown(pr_run: PrRun, comment: dict[str, Any]) -> None:
+    """Reviewers see exactly the run's report: in the comment and in the job summary."""
+    assert comment["body"] == pr_run.markdown
+    assert pr_run.result.step_summaries(PR_JOB).get("Report", "").strip() == pr_run.markdown.strip()
+    assert pr_run.markdown.strip() in pr_run.result.summaries[PR_JOB]
+    head = pr_run.head
+    assert f"Computed for PR head **{head[:7]}** (<code>{head}</code>)" in comment["body"]
+
+
+def expected_verdict(report: Report) -> bool:
+    """Whether the gate should pass, recomputed from the report's own numbers."""
+    gate, candidate = report.gate, report.candidate
+    assert gate is not None
+    assert candidate is not None
+    value = candidate.metrics[gate.metric]
+    ok = True
+    for metric, bound in gate.bounds.items():
+        mine = candidate.metrics[metric]
+        ok &= mine <= bound["max"] if "max" in bound else mine >= bound["min"]
+    if gate.baseline == "champion":
+        theirs = report.deltas[gate.metric].champion
+        slack = abs(theirs) * gate.relative_tolerance
+        ok &= value >= theirs - slack if gate.greater_is_better else value <= theirs + slack
+    return ok
+
+
+def verdict_line(report: Report) -> str:
+    return "Would be promoted on merge" if report.gate.passed else "Would not be promoted on merge"
+
+
+def metric_text(value: float) -> str:
+    """A metric as the report table prints it."""
+    return f"{value:,.3f}"
+
+
+def signed_text(value: float) -> str:
+    return f"{value:+,.3f}"
+
+
+# --------------------------------------------------------------------------- scenarios
+
+
+def test_pull_requests_report_promote_and_stay_idempotent(repository: Repository) -> None:
+    """PR #1 becomes the first champion; PR #2 keeps one updated comment and is promoted exactly
+    when its final report says so; re-running that promotion changes nothing; PR #4, a worse
+    model merged anyway, is refused at promotion."""
+    world = repository
+    model = world.settings.tracking.registered_model
+    alias = world.settings.tracking.champion_alias
+
+    # a. PR #1: green, one comment with the metrics table.
+    head, action = world.push_to_pr(
+        1, "docs/model-card", {"docs/model-card.md": "# Trip duration\n"}, "Add a model card"
+    )
+    pr1 = world.run_pr(1, "docs/model-card", head, action)
+    assert_green(pr1)
+    report1 = pr1.report
+    v1 = report1.candidate.version
+    assert report1.comparison.performed, report1.comparison.skipped_reason
+    assert report1.champion is None, "a fresh registered model has no champion"
+    assert report1.gate.baseline == "bounds-only"
+    assert report1.gate.passed == expected_verdict(report1)
+    assert report1.gate.passed, f"the first model must pass the bounds: {report1.gate.reasons}"
+    tags1 = world.version_tags(v1)
+    assert tags1[registry.TAG_PR] == "1"
+    assert tags1[registry.TAG_HEAD] == pr1.head
+    versions, runs = world.traces_of(pr1.head)
+    assert versions == [f"{model} v{v1}"]
+    assert runs == [report1.candidate.run_id]
+    assert world.champion() is None, "nothing is promoted before a merge"
+
+    comment_run = world.comment(pr1)
+    assert comment_run.ok, comment_run.describe()
+    assert main_steps(comment_run, COMMENT_JOB).get("Comment") == "success"
+    comment = world.sticky_comment(1)
+    assert_report_is_shown(pr1, comment)
+    calls = [(r.method, r.path.rsplit("/", 2)[-2:]) for r in world.github.requests]
+    assert calls.index(("GET", ["pulls", "1"])) < calls.index(("POST", ["1", "comments"])), (
+        "the PR's head is confirmed through the API before anything is written"
+    )
+    body = comment["body"]
+    assert verdict_line(report1) in body
+    assert f"| Metric | Candidate v{v1} |" in body
+    rmse1 = report1.candidate.metrics[report1.gate.metric]
+    assert f"| **{metric_text(rmse1)}** |" in body, "the gate metric's value is in the table"
+    assert report1.links.model_version
+    assert report1.links.model_version in body, "the comment links to the MLflow version"
+
+    # b. Merging PR #1 promotes v1 to champion.
+    push1 = world.merge(pr1)
+    promote1 = world.promote(push1, "promote merge of PR #1")
+    assert promote1.ok, promote1.describe()
+    assert f"merged PR #1 (head {pr1.head[:12]})" in promote1.step_log("Promote")
+    assert world.champion() == v1
+    tags = world.version_tags(v1)
+    assert tags[registry.TAG_PROMOTED_COMMIT] == push1["after"]
+    assert tags[registry.TAG_REPLACED] == registry.NO_VERSION
+    assert registry.TAG_PROMOTED_AT in tags
+    summary = promote1.summaries[PROMOTE_JOB]
+    assert f"✅ {model}@{alias} is now v{v1} (first champion)" in summary
+
+    # c. PR #2, first push: a worse alpha. One comment, against champion v1.
+    branch = "model/alpha"
+    head, action = world.push_to_pr(2, branch, with_alpha(world.path, WORSE_ALPHA), "Raise alpha")
+    pr2a = world.run_pr(2, branch, head, action)
+    assert_green(pr2a)
+    report2a = pr2a.report
+    assert report2a.candidate.params["alpha"] == WORSE_ALPHA
+    assert report2a.champion is not None
+    assert report2a.champion.version == v1
+    assert report2a.gate.baseline == "champion"
+    assert report2a.gate.passed == expected_verdict(report2a)
+    assert world.comment(pr2a).ok
+    first = world.sticky_comment(2)
+    assert_report_is_shown(pr2a, first)
+    assert verdict_line(report2a) in first["body"]
+
+    # c. Second push: a better alpha. The same comment is edited, for the new head.
+    head, action = world.push_to_pr(2, branch, with_alpha(world.path, BETTER_ALPHA), "Lower alpha")
+    pr2b = world.run_pr(2, branch, head, action)
+    assert_green(pr2b)
+    report2b = pr2b.report
+    assert report2b.candidate.params["alpha"] == BETTER_ALPHA
+    assert report2b.champion.version == v1, "still compared with champion v1"
+    assert report2b.gate.passed == expected_verdict(report2b)
+    premise = {
+        "v1": rmse1,
+        "push 1": report2a.candidate.metrics[report2a.gate.metric],
+        "push 2": report2b.candidate.metrics[report2b.gate.metric],
+    }
+    assert not report2a.gate.passed, f"scenario premise: push 1 should be worse than v1 {premise}"
+    assert report2b.gate.passed, f"scenario premise: push 2 should beat v1 {premise}"
+    versions2 = {report2a.candidate.version, report2b.candidate.version}
+    assert len(versions2 | {v1}) == 3, "each run registered its own version"
+    for pr_run in (pr2a, pr2b):
+        tags = world.version_tags(pr_run.report.candidate.version)
+        assert tags[registry.TAG_PR] == "2"
+        assert tags[registry.TAG_HEAD] == pr_run.head
+        assert tags["gate.passed"] == str(pr_run.report.gate.passed).lower()
+
+    assert world.comment(pr2b).ok
+    second = world.sticky_comment(2)
+    assert second["id"] == first["id"], "the comment is updated in place"
+    patches = [r for r in world.github.requests if r.method == "PATCH"]
+    edited = f"/repos/{world.github.repository}/issues/comments/{first['id']}"
+    assert [r.path for r in patches] == [edited]
+    assert_report_is_shown(pr2b, second)
+    body = second["body"]
+    assert pr2a.head not in body, "nothing of the first push is left"
+    assert verdict_line(report2b) in body
+    assert f"quality gate passed against champion v{v1}" in body
+    assert f"| Metric | Candidate v{report2b.candidate.version} | Champion v{v1} |" in body
+    delta = report2b.deltas[report2b.gate.metric]
+    row = (
+        f"| **{metric_text(delta.candidate)}** | **{metric_text(delta.champion)}** "
+        f"| **{signed_text(delta.absolute)}** |"
+    )
+    assert row in body, "the gate metric's row shows candidate, champion and delta"
+    assert f"<code>{BETTER_ALPHA}</code>" in body, "the alpha change is listed"
+    assert world.champion() == v1, "nothing is promoted before the merge"
+
+    # d. Merging PR #2 promotes its final version exactly when its report said it would.
+    push2 = world.merge(pr2b)
+    before = world.registry_state()
+    promote2 = world.promote(push2, "promote merge of PR #2")
+    v3 = report2b.candidate.version
+    assert f"merged PR #2 (head {pr2b.head[:12]})" in promote2.step_log("Promote")
+    summary = promote2.summaries[PROMOTE_JOB]
+    if report2b.gate.passed:
+        assert promote2.ok, promote2.describe()
+        assert world.champion() == v3
+        assert world.version_tags(v3)[registry.TAG_REPLACED] == v1
+        assert world.version_tags(v3)[registry.TAG_PROMOTED_COMMIT] == push2["after"]
+        assert f"✅ {model}@{alias} is now v{v3} (replaced v{v1}" in summary
+    else:
+        assert promote2.returncode != 0
+        assert promote2.failed_step == "Promote"
+        assert "exit status 3" in promote2.output
+        assert world.champion() == before[0] == v1
+        assert f"❌ v{v3} not promoted" in summary
+        assert f"{model}@{alias} stays v{v1}" in summary
+    assert registry.TAG_PROMOTED_AT not in world.version_tags(report2a.candidate.version)
+
+    # f. Re-running the promotion of that push changes nothing.
+    before = world.registry_state()
+    rerun = world.promote(push2, "re-run promote of PR #2's merge")
+    assert rerun.ok, rerun.describe()
+    assert world.registry_state() == before, "champion, tags and runs are unchanged"
+    assert f"✅ {model}@{alias} is already v{before[0]}" in rerun.summaries[PROMOTE_JOB]
+    assert len(world.github.comments(1)) == len(world.github.comments(2)) == 1
+
+    # d. (refused) PR #4 brings back the worse alpha and is merged anyway: the promote job
+    # fails with the gate's reason and `champion` does not move.
+    reigning = world.champion()
+    branch = "model/alpha-again"
+    head, action = world.push_to_pr(4, branch, with_alpha(world.path, WORSE_ALPHA), "Raise alpha")
+    pr4 = world.run_pr(4, branch, head, action)
+    assert_green(pr4)
+    report4 = pr4.report
+    assert report4.champion.version == reigning
+    assert report4.gate.passed == expected_verdict(report4)
+    assert not report4.gate.passed, "scenario premise: the worse alpha loses to the champion"
+    v4 = report4.candidate.version
+    push4 = world.merge(pr4)
+    refused = world.promote(push4, "promote merge of PR #4")
+    assert refused.returncode != 0, refused.describe()
+    assert refused.failed_step == "Promote"
+    assert world.champion() == reigning
+    assert registry.TAG_PROMOTED_AT not in world.version_tags(v4)
+    summary = refused.summaries[PROMOTE_JOB]
+    assert f"❌ v{v4} not promoted" in summary
+    assert f"{model}@{alias} stays v{reigning}" in summary
+
+
+def test_broken_cleaning_stops_the_pull_request_at_tests(repository: Repository) -> None:
+    """e. PR #3 breaks the data cleaning: act fails at `tests`, MLflow gets nothing, and the
+    comment says where the run failed."""
+    world = repository
+    source = (world.path / "src/trip_duration/data.py").read_text(encoding="utf-8")
+    assert source.count(CLEANING_RULE) == 1, "the cleaning rule this test breaks has moved"
+    broken = {"src/trip_duration/data.py": source.replace(CLEANING_RULE, BROKEN_RULE)}
+    head, action = world.push_to_pr(3, "fix/keep-short-rides", broken, "Keep zero-distance rides")
+    pr3 = world.run_pr(3, "fix/keep-short-rides", head, action)
+
+    result = pr3.result
+    assert result.returncode != 0
+    assert result.failed_step == "Tests", result.describe()
+    assert {s.job_id for s in result.steps} == {PR_JOB}
+    assert set(result.jobs.values()) == {"failure"}
+    steps = main_steps(result, PR_JOB)
+    assert steps["Lint"] == "success", "the change is lint-clean: the tests catch it"
+    assert "Train and compare" not in steps, "training never started"
+    assert steps["Report"] == steps["Upload report"] == "success"
+    log = result.step_log("Tests")
+    failed = re.findall(r"^FAILED (\S+?)::", log, flags=re.MULTILINE)
+    assert failed, log[-3000:]
+    # The data unit tests catch it (tests that count the rides training sees may too).
+    assert "tests/test_data.py" in failed, sorted(set(failed))
+    assert re.search(rf"\b{len(failed)} failed\b", log)
+
+    report = pr3.report
+    assert report.status.outcome == "failure"
+    assert report.status.failed_step == "tests"
+    assert report.candidate is None
+    assert report.lineage.pr_number == 3
+    assert report.lineage.head_sha == head
+
+    assert world.traces_of(head) == ([], []), "no MLflow run or model version for PR #3"
+
+    comment_run = world.comment(pr3)
+    assert comment_run.ok, comment_run.describe()
+    comment = world.sticky_comment(3)
+    assert_report_is_shown(pr3, comment)
+    body = comment["body"]
+    assert "The workflow failed at step <code>tests</code>" in body
+    assert "nothing was registered, so nothing will be promoted on merge" in body
