@@ -4,7 +4,6 @@ local fake of GitHub's API, promotion of a merged PR's version, and configuratio
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -17,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from support.github_api import FakeGitHub
+from support.project import Project
 from support.stores import sqlite_store
-from trip_duration import registry
 from trip_duration.cli import COMMANDS, main
 from trip_duration.report import MARKER, render_markdown
 from trip_duration.summary import METRIC_LABELS, Report, Status, load_report
@@ -32,51 +31,6 @@ HEAD = "6f1e9c0d2b3a4f5e6d7c8b9a0f1e2d3c4b5a6978"
 NEWER = "77aa88bb99cc00dd11ee22ff33aa44bb55cc66dd"
 MERGE = "8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b"
 RMSE = "root_mean_squared_error"
-
-
-@dataclass(frozen=True)
-class Project:
-    """A project folder with its own configuration and model name, driven through the CLI."""
-
-    root: Path
-    uri: str
-    name: str
-
-    @classmethod
-    def create(cls, root: Path, uri: str, table: str = "") -> Project:
-        name = f"trips-{uuid.uuid4().hex[:8]}"
-        root.mkdir(parents=True, exist_ok=True)
-        (root / "trip-duration.toml").write_text(
-            f'[tracking]\nexperiment = "{name}"\nregistered_model = "{name}"\n'
-            f"[report]\nlatency_batch = 32\nlatency_repeats = 3\n{table}",
-            encoding="utf-8",
-        )
-        return cls(root, uri, name)
-
-    def enter(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        import mlflow
-
-        monkeypatch.chdir(self.root)
-        for key in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI"):
-            monkeypatch.setenv(key, self.uri)
-        mlflow.set_tracking_uri(self.uri)
-
-    def cli(self, *args: str) -> int:
-        return main(["--config", str(self.root / "trip-duration.toml"), *args])
-
-    def champion(self) -> str | None:
-        from mlflow import MlflowClient
-
-        client = MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
-        current = registry.champion(client, self.name, "champion")
-        return None if current is None else str(current.version)
-
-
-@pytest.fixture(autouse=True)
-def no_github_context(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test starts outside GitHub Actions; tests add what they need."""
-    for key in [k for k in os.environ if k.startswith("GITHUB_")]:
-        monkeypatch.delenv(key)
 
 
 @pytest.fixture(scope="module")
@@ -425,7 +379,7 @@ def test_unknown_setting_is_one_line_naming_it(
     command: list[str],
 ) -> None:
     typo = "[gate]\nrelative_tolerence = 0.05\n"
-    project = Project.create(tmp_path, f"sqlite:///{tmp_path / 'never.db'}", typo)
+    project = Project.create(tmp_path, f"sqlite:///{tmp_path / 'never.db'}", extra=typo)
     project.enter(monkeypatch)
 
     assert project.cli(*command) == 1

@@ -16,12 +16,14 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from support.mlflow_server import free_port
+from support.project import Project
 from trip_duration import registry
-from trip_duration.cli import EXIT_GATE_FAILED, EXIT_NO_CANDIDATE, main
+from trip_duration.cli import EXIT_GATE_FAILED, EXIT_NO_CANDIDATE
 from trip_duration.summary import load_report
 
 pytestmark = pytest.mark.slow
@@ -36,67 +38,46 @@ def tracking_uri(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'mlflow.db'}"
 
 
-class Project:
-    """A project folder with two months and its own model name, driven through the CLI."""
-
-    def __init__(self, root: Path, uri: str, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.root, self.uri = root, uri
-        self.model = f"trips-{uuid.uuid4().hex[:8]}"
-        self.config = root / "trip-duration.toml"
-        self.config.write_text(
-            f'[tracking]\nexperiment = "{self.model}"\nregistered_model = "{self.model}"\n'
-            "[report]\nlatency_repeats = 3\n",
-            encoding="utf-8",
-        )
-        monkeypatch.chdir(root)
-        monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-        for name in ("GITHUB_ACTIONS", "GITHUB_EVENT_PATH", "GITHUB_HEAD_REF", "GITHUB_OUTPUT"):
-            monkeypatch.delenv(name, raising=False)
-        self.monkeypatch = monkeypatch
-
-    def cli(self, *args: str) -> int:
-        return main(["--config", str(self.config), *args])
-
-    def train_pr(self, pr: int, *params: str) -> tuple[str, dict]:
-        """Train as the PR workflow would for PR `pr`; returns (head SHA, report)."""
-        head = uuid.uuid4().hex + "00000000"
-        event = self.root / f"event-{pr}.json"
-        event.write_text(json.dumps({"pull_request": {"number": pr, "head": {"sha": head}}}))
-        self.monkeypatch.setenv("GITHUB_EVENT_PATH", str(event))
-        report_path = self.root / f"report-{pr}.json"
-        args = [arg for p in params for arg in ("--param", p)]
-        assert self.cli("train", "--report", str(report_path), *args) == 0
-        self.monkeypatch.delenv("GITHUB_EVENT_PATH")
-        return head, load_report(report_path)
-
-    def client(self):
-        from mlflow import MlflowClient
-
-        return MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
-
-    def champion(self) -> str | None:
-        current = registry.champion(self.client(), self.model, "champion")
-        return None if current is None else str(current.version)
-
-    def tags(self, version: str) -> dict[str, str]:
-        return dict(self.client().get_model_version(self.model, version).tags)
-
-
 @pytest.fixture
 def project(
-    tmp_path: Path, tracking_uri: str, tlc_month: Callable[..., Path], monkeypatch
+    tmp_path: Path,
+    tracking_uri: str,
+    tlc_month: Callable[..., Path],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Project:
     tlc_month(rows=3000, seed=1)
     tlc_month(rows=3000, seed=2)
-    return Project(tmp_path, tracking_uri, monkeypatch)
+    project = Project.create(tmp_path, tracking_uri)
+    project.enter(monkeypatch)
+    return project
+
+
+@pytest.fixture
+def train_pr(project: Project, monkeypatch: pytest.MonkeyPatch) -> Callable[..., tuple[str, Any]]:
+    """Train as the PR workflow would for a PR; returns (head SHA, report)."""
+
+    def train(pr: int, *params: str) -> tuple[str, Any]:
+        head = uuid.uuid4().hex + "00000000"
+        event = project.root / f"event-{pr}.json"
+        event.write_text(json.dumps({"pull_request": {"number": pr, "head": {"sha": head}}}))
+        report_path = project.root / f"report-{pr}.json"
+        args = [arg for p in params for arg in ("--param", p)]
+        with monkeypatch.context() as patch:
+            patch.setenv("GITHUB_EVENT_PATH", str(event))
+            assert project.cli("train", "--report", str(report_path), *args) == 0
+        return head, load_report(report_path)
+
+    return train
 
 
 def rmse(report) -> float:
     return report.candidate.metrics[RMSE]
 
 
-def test_lifecycle(project: Project, capsys: pytest.CaptureFixture[str]) -> None:
-    head1, first = project.train_pr(1)
+def test_lifecycle(
+    project: Project, train_pr: Callable[..., tuple[str, Any]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    head1, first = train_pr(1)
     assert first.champion is None
     assert first.gate.baseline == "bounds-only"
     assert first.gate.passed
@@ -109,7 +90,7 @@ def test_lifecycle(project: Project, capsys: pytest.CaptureFixture[str]) -> None
     assert project.tags(v1)[registry.TAG_REPLACED] == registry.NO_VERSION
     assert project.tags(v1)[registry.TAG_PROMOTED_COMMIT] == "c1"
 
-    head2, worse = project.train_pr(2, "alpha=8")
+    head2, worse = train_pr(2, "alpha=8")
     assert rmse(worse) > rmse(first), "precondition: a heavily regularised Lasso is worse"
     assert worse.champion.version == v1
     assert worse.champion.comparable
@@ -122,7 +103,7 @@ def test_lifecycle(project: Project, capsys: pytest.CaptureFixture[str]) -> None
     assert project.champion() == v1
     assert registry.TAG_PROMOTED_AT not in project.tags(worse.candidate.version)
 
-    head3, better = project.train_pr(3, "alpha=0.002")
+    head3, better = train_pr(3, "alpha=0.002")
     assert rmse(better) < rmse(first), "precondition: zone pairs carry signal alpha=0.1 drops"
     assert better.gate.passed
     assert better.deltas[RMSE].better is True
@@ -152,12 +133,12 @@ def test_lifecycle(project: Project, capsys: pytest.CaptureFixture[str]) -> None
 
 
 @pytest.mark.slow
-def test_concurrent_promotions_keep_the_better_model(project: Project) -> None:
-    head1, first = project.train_pr(1)
+def test_concurrent_promotions_keep_the_better_model(
+    project: Project, train_pr: Callable[..., tuple[str, Any]]
+) -> None:
+    head1, first = train_pr(1)
     assert project.cli("promote", "--pr", "1", "--head-sha", head1) == 0
-    candidates = {
-        pr: project.train_pr(pr, f"alpha={alpha}") for pr, alpha in ((4, 0.03), (5, 0.003))
-    }
+    candidates = {pr: train_pr(pr, f"alpha={alpha}") for pr, alpha in ((4, 0.03), (5, 0.003))}
     assert all(rmse(report) < rmse(first) for _, report in candidates.values()), "precondition"
     best = min(candidates, key=lambda pr: rmse(candidates[pr][1]))
     env = {**os.environ, "MLFLOW_TRACKING_URI": project.uri}
@@ -197,7 +178,7 @@ def test_concurrent_promotions_keep_the_better_model(project: Project) -> None:
     if replaced == other:
         assert project.tags(other)[registry.TAG_REPLACED] == v1
     names = {m.name for m in project.client().search_registered_models()}
-    assert project.model + registry.LOCK_SUFFIX not in names, "the lock was released"
+    assert project.name + registry.LOCK_SUFFIX not in names, "the lock was released"
 
 
 @pytest.mark.parametrize("command", [["promote", "--version", "1"], ["rollback"], ["train"]])
@@ -210,7 +191,8 @@ def test_unreachable_server_is_a_clear_bounded_error(
 ) -> None:
     tlc_month(rows=300, seed=1)
     tlc_month(rows=300, seed=2)
-    project = Project(tmp_path, f"http://127.0.0.1:{free_port()}", monkeypatch)
+    project = Project.create(tmp_path, f"http://127.0.0.1:{free_port()}")
+    project.enter(monkeypatch)
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
     started = time.monotonic()
     assert project.cli(*command) == 1

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
-import os
 import tempfile
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,9 +21,9 @@ from sklearn import metrics as sk
 from sklearn.linear_model import Lasso, LinearRegression
 
 from support.mlflow_server import free_port
+from support.project import Project
 from support.stores import sqlite_store
 from trip_duration import tracking
-from trip_duration.cli import main
 from trip_duration.config import load_settings
 from trip_duration.evaluation import REPORTED_METRICS
 from trip_duration.features import ZonePairDistance
@@ -57,69 +55,21 @@ CI_ENV = {
 DATASET_CONTEXT = {"train": "training", "validation": "validation"}
 
 
-@dataclass(frozen=True)
-class Project:
-    """A project folder with its own experiment and model names, driven through the CLI."""
+def registered(project: Project) -> tuple[list, list]:
+    """(registered models, model versions) under this project's name."""
+    client = project.client()
+    return (
+        client.search_registered_models(f"name = '{project.name}'"),
+        client.search_model_versions(f"name = '{project.name}'"),
+    )
 
-    root: Path
-    uri: str
-    name: str
 
-    @classmethod
-    def create(cls, root: Path, uri: str, tracking: str = "") -> Project:
-        """`tracking`: extra lines for the [tracking] table."""
-        name = f"trips-{uuid.uuid4().hex[:8]}"
-        project = cls(root, uri, name)
-        project.config.write_text(
-            f'[tracking]\nexperiment = "{name}"\nregistered_model = "{name}"\n{tracking}'
-            f"[report]\nlatency_batch = {LATENCY_BATCH}\nlatency_repeats = 3\n",
-            encoding="utf-8",
-        )
-        return project
-
-    @property
-    def config(self) -> Path:
-        return self.root / "trip-duration.toml"
-
-    def enter(self, monkeypatch: pytest.MonkeyPatch, **env: str) -> None:
-        """Work in the project folder against its store, with no GitHub context unless given."""
-        import mlflow
-
-        monkeypatch.chdir(self.root)
-        for key in [k for k in os.environ if k.startswith("GITHUB_")]:
-            monkeypatch.delenv(key)
-        for key in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI"):
-            monkeypatch.setenv(key, self.uri)
-        if self.uri:
-            mlflow.set_tracking_uri(self.uri)
-        for key, value in env.items():
-            monkeypatch.setenv(key, value)
-
-    def cli(self, *args: str) -> int:
-        return main(["--config", str(self.config), *args])
-
-    def client(self):
-        from mlflow import MlflowClient
-
-        return MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
-
-    def registered(self) -> tuple[list, list]:
-        """(registered models, model versions) under this project's name."""
-        client = self.client()
-        return (
-            client.search_registered_models(f"name = '{self.name}'"),
-            client.search_model_versions(f"name = '{self.name}'"),
-        )
-
-    def run_statuses(self) -> list[str]:
-        client = self.client()
-        experiment = client.get_experiment_by_name(self.name)
-        if experiment is None:
-            return []
-        return [run.info.status for run in client.search_runs([experiment.experiment_id])]
-
-    def default_report(self) -> Path:
-        return self.root / "reports" / "report.json"
+def run_statuses(project: Project) -> list[str]:
+    client = project.client()
+    experiment = client.get_experiment_by_name(project.name)
+    if experiment is None:
+        return []
+    return [run.info.status for run in client.search_runs([experiment.experiment_id])]
 
 
 def one_line_error(capsys: pytest.CaptureFixture[str]) -> str:
@@ -167,7 +117,7 @@ def shared(
     if "pr" not in shared_runs:
         repo = git_repo
         repo.git("checkout", "-q", "-b", BRANCH)
-        project = Project.create(repo.path, store)
+        project = Project.create(repo.path, store, latency_batch=LATENCY_BATCH)
         for month, seed in ((1, TRAIN_SEED), (2, VAL_SEED)):
             tlc_month(
                 rows=ROWS, seed=seed, path=repo.path / f"data/green_tripdata_2023-0{month}.parquet"
@@ -190,7 +140,7 @@ def shared(
         }
         shared_runs["pr"] = Shared(
             project=project,
-            report=load_report(project.default_report()),
+            report=load_report(project.root / "reports" / "report.json"),
             stdout=capsys.readouterr().out,
             lineage=lineage,
         )
@@ -214,7 +164,9 @@ def test_train_reports_run_and_version_and_writes_the_report(shared: Shared) -> 
     assert report.gate.baseline == "bounds-only"
     assert report.status.outcome == "success"
 
-    markdown = project.default_report().with_suffix(".md").read_text(encoding="utf-8")
+    markdown = (
+        (project.root / "reports" / "report.json").with_suffix(".md").read_text(encoding="utf-8")
+    )
     assert MARKER in markdown
     assert markdown == render_markdown(report)
 
@@ -349,7 +301,7 @@ def test_bad_param_is_one_line_and_registers_nothing(
 ) -> None:
     tlc_month(rows=ROWS, seed=TRAIN_SEED)
     tlc_month(rows=ROWS, seed=VAL_SEED)
-    project = Project.create(tmp_path, store)
+    project = Project.create(tmp_path, store, latency_batch=LATENCY_BATCH)
     project.enter(monkeypatch)
     capsys.readouterr()
 
@@ -358,9 +310,9 @@ def test_bad_param_is_one_line_and_registers_nothing(
     error = one_line_error(capsys)
     assert "model.params" in error
     assert named in error
-    assert project.registered() == ([], [])
-    assert "FINISHED" not in project.run_statuses()
-    assert not project.default_report().exists()
+    assert registered(project) == ([], [])
+    assert "FINISHED" not in run_statuses(project)
+    assert not (project.root / "reports" / "report.json").exists()
 
 
 def _missing_file(tmp_path: Path, tlc_month: Callable[..., Path]) -> tuple[list[str], Path]:
@@ -391,7 +343,7 @@ def test_bad_data_is_one_line_naming_the_file_and_registers_nothing(
     problem: str,
 ) -> None:
     args, culprit = setup(tmp_path, tlc_month)
-    project = Project.create(tmp_path, store)
+    project = Project.create(tmp_path, store, latency_batch=LATENCY_BATCH)
     project.enter(monkeypatch)
     capsys.readouterr()
 
@@ -400,9 +352,9 @@ def test_bad_data_is_one_line_naming_the_file_and_registers_nothing(
     error = one_line_error(capsys)
     assert str(culprit) in error
     assert problem in error
-    assert project.registered() == ([], [])
-    assert "FINISHED" not in project.run_statuses()
-    assert not project.default_report().exists()
+    assert registered(project) == ([], [])
+    assert "FINISHED" not in run_statuses(project)
+    assert not (project.root / "reports" / "report.json").exists()
 
 
 @pytest.fixture
@@ -467,12 +419,12 @@ def test_fork_pr_without_tracking_uri_trains_on_an_ephemeral_store(
 ) -> None:
     tlc_month(rows=ROWS, seed=TRAIN_SEED)
     tlc_month(rows=ROWS, seed=VAL_SEED)
-    project = Project.create(tmp_path, uri="")
+    project = Project.create(tmp_path, uri="", latency_batch=LATENCY_BATCH)
     project.enter(monkeypatch, GITHUB_ACTIONS="true")
 
     assert project.cli("train") == 0
 
-    report = load_report(project.default_report())
+    report = load_report(project.root / "reports" / "report.json")
     _assert_skipped_but_measured(report, tmp_path, "MLFLOW_TRACKING_URI")
     assert str(private_tempdir) in report.tracking_uri
 
@@ -486,12 +438,14 @@ def test_fallback_local_when_the_server_is_unreachable(
     tlc_month(rows=ROWS, seed=TRAIN_SEED)
     tlc_month(rows=ROWS, seed=VAL_SEED)
     server = f"127.0.0.1:{free_port()}"
-    project = Project.create(tmp_path, f"http://{server}", "connect_retries = 0\n")
+    project = Project.create(
+        tmp_path, f"http://{server}", tracking="connect_retries = 0\n", latency_batch=LATENCY_BATCH
+    )
     project.enter(monkeypatch, MLFLOW_HTTP_REQUEST_MAX_RETRIES="0")
 
     assert project.cli("train", "--fallback-local") == 0
 
-    report = load_report(project.default_report())
+    report = load_report(project.root / "reports" / "report.json")
     _assert_skipped_but_measured(report, tmp_path, server)
     assert str(private_tempdir) in report.tracking_uri
 
@@ -513,7 +467,10 @@ def test_second_run_is_compared_with_the_champion_on_the_same_data(
 
     report = load_report(second_path)
     assert second_path.with_suffix(".md").is_file()
-    assert load_report(project.default_report()).candidate.run_id == first.candidate.run_id
+    assert (
+        load_report(project.root / "reports" / "report.json").candidate.run_id
+        == first.candidate.run_id
+    )
     run = project.client().get_run(report.candidate.run_id)
     assert run.data.params["alpha"] == "0.5"
     assert report.candidate.params["alpha"] == 0.5
@@ -572,7 +529,7 @@ def test_champion_that_cannot_score_the_data_is_not_comparable(
 
     tlc_month(rows=ROWS, seed=TRAIN_SEED)
     tlc_month(rows=ROWS, seed=VAL_SEED)
-    project = Project.create(tmp_path, store)
+    project = Project.create(tmp_path, store, latency_batch=LATENCY_BATCH)
     project.enter(monkeypatch)
     client = project.client()
     needs = "fare_amount"
@@ -594,7 +551,7 @@ def test_champion_that_cannot_score_the_data_is_not_comparable(
 
     assert project.cli("train") == 0
 
-    report = load_report(project.default_report())
+    report = load_report(project.root / "reports" / "report.json")
     champion = report.champion
     assert champion.version == str(foreign.version)
     assert not champion.comparable
