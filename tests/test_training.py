@@ -378,7 +378,7 @@ def private_tempdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_ci_without_a_tracking_uri_uses_an_ephemeral_store(
     private_tempdir: Path, env: dict[str, str]
 ) -> None:
-    store = choose_store(env, fallback_local=False, retries=0)
+    store = choose_store(env)
 
     assert "MLFLOW_TRACKING_URI" in store.skipped_reason
     assert store.uri != tracking.DEFAULT_URI
@@ -396,7 +396,7 @@ def test_ci_without_a_tracking_uri_uses_an_ephemeral_store(
     ids=["laptop", "configured", "configured-in-ci"],
 )
 def test_a_configured_or_local_store_is_used_as_is(env: dict[str, str], uri: str) -> None:
-    store = choose_store(env, fallback_local=True, retries=0)
+    store = choose_store(env)
 
     assert (store.uri, store.skipped_reason) == (uri, None)
 

@@ -215,10 +215,11 @@ def _first_failure(steps: Sequence[str]) -> str | None:
 
 def _failed_report(path: Path | None, failed_step: str, root: Path):
     """The report of a run that failed at `failed_step`, keeping whatever it had measured."""
+    from trip_duration import registry
     from trip_duration.lineage import collect
     from trip_duration.summary import Report, Status, load_report
 
-    data = load_report(path).model_dump() if path else {"generated_at": _now()}
+    data = load_report(path).model_dump() if path else {"generated_at": registry.now()}
     data["status"] = Status(outcome="failure", failed_step=failed_step).model_dump()
     if path is None:
         data["lineage"] = collect(root).model_dump()
@@ -302,12 +303,6 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     print(outcome.message)
     write_step_summary(f"### Rollback\n\n{outcome.message}\n")
     return 0
-
-
-def _now() -> str:
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 COMMANDS = {

@@ -37,13 +37,13 @@ def promote(
     client = tracking.connect(tracking.resolve_uri(), settings.tracking.connect_retries)
     name, alias = settings.tracking.registered_model, settings.tracking.champion_alias
     candidate = _candidate(client, name, pr, head_sha, version)
-    done = _already(client, name, alias, candidate)
-    if done is not None:
-        return done
     with registry.promotion_lock(client, name):
+        # Another promotion may have finished while this one waited: decide on fresh state.
+        candidate = client.get_model_version(name, candidate.version)
         current = registry.champion(client, name, alias)
-        done = _already(client, name, alias, candidate)
+        done = _already(name, alias, candidate, current)
         if done is not None:
+            _mark_promoted(client, name, candidate, current)
             return done
         gate = _recheck(client, settings, candidate, current, val_data)
         if not gate.passed:
@@ -92,29 +92,34 @@ def _candidate(
 
 
 def _already(
-    client: MlflowClient, name: str, alias: str, candidate: ModelVersion
+    name: str, alias: str, candidate: ModelVersion, current: ModelVersion | None
 ) -> Outcome | None:
     """A promotion that already happened is reported, never redone (re-runs change nothing)."""
-    fresh = client.get_model_version(name, candidate.version)
-    current = registry.champion(client, name, alias)
-    if current is not None and current.version == fresh.version:
-        if not fresh.tags.get(registry.TAG_PROMOTED_AT):
-            client.set_model_version_tag(
-                name, fresh.version, registry.TAG_PROMOTED_AT, registry.now()
-            )
-        return Outcome(
-            "unchanged", fresh.version, None, f"{name}@{alias} is already v{fresh.version}"
-        )
-    if fresh.tags.get(registry.TAG_PROMOTED_AT):
+    version = str(candidate.version)
+    if current is not None and str(current.version) == version:
+        return Outcome("unchanged", version, None, f"{name}@{alias} is already v{version}")
+    promoted_at = candidate.tags.get(registry.TAG_PROMOTED_AT)
+    if promoted_at:
         now_at = f"v{current.version}" if current else "unset"
         return Outcome(
             "unchanged",
-            str(fresh.version),
+            version,
             None,
-            f"v{fresh.version} was promoted at {fresh.tags[registry.TAG_PROMOTED_AT]} and has "
-            f"since been replaced ({name}@{alias} is {now_at}); not promoting it again",
+            f"v{version} was promoted at {promoted_at} and has since been replaced "
+            f"({name}@{alias} is {now_at}); not promoting it again",
         )
     return None
+
+
+def _mark_promoted(
+    client: MlflowClient, name: str, candidate: ModelVersion, current: ModelVersion | None
+) -> None:
+    """Finish a promotion interrupted between moving the alias and recording it."""
+    is_champion = current is not None and str(current.version) == str(candidate.version)
+    if is_champion and not candidate.tags.get(registry.TAG_PROMOTED_AT):
+        client.set_model_version_tag(
+            name, candidate.version, registry.TAG_PROMOTED_AT, registry.now()
+        )
 
 
 def _recheck(

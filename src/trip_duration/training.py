@@ -56,7 +56,7 @@ class Store:
     artifact_location: str | None = None
 
 
-def choose_store(env: Mapping[str, str], *, fallback_local: bool, retries: int) -> Store:
+def choose_store(env: Mapping[str, str]) -> Store:
     """The configured store; in CI without one (a fork PR), an ephemeral store that says so."""
     configured = env.get("MLFLOW_TRACKING_URI", "").strip()
     if not configured and env.get("GITHUB_ACTIONS") == "true":
@@ -64,13 +64,7 @@ def choose_store(env: Mapping[str, str], *, fallback_local: bool, retries: int) 
             "no tracking server is configured for this run (MLFLOW_TRACKING_URI is empty; "
             "pull requests from forks get no secrets)"
         )
-    uri = configured or tracking.DEFAULT_URI
-    if fallback_local and tracking.is_remote(uri):
-        try:
-            tracking.connect(uri, retries)
-        except tracking.TrackingUnavailableError as exc:
-            return _ephemeral(f"the tracking server could not be reached ({exc})")
-    return Store(uri)
+    return Store(configured or tracking.DEFAULT_URI)
 
 
 def _ephemeral(reason: str) -> Store:
@@ -111,10 +105,15 @@ def train(
         train_data = load_trips(train_path or settings.path(settings.data.train), settings.data)
         val_data = load_trips(val_path or settings.path(settings.data.validation), settings.data)
     lineage = collect(settings.root, env)
-    store = choose_store(
-        env, fallback_local=fallback_local, retries=settings.tracking.connect_retries
-    )
-    client = tracking.connect(store.uri, settings.tracking.connect_retries)
+    store = choose_store(env)
+    retries = settings.tracking.connect_retries
+    try:
+        client = tracking.connect(store.uri, retries)
+    except tracking.TrackingUnavailableError as exc:
+        if not fallback_local:
+            raise
+        store = _ephemeral(f"the tracking server could not be reached ({exc})")
+        client = tracking.connect(store.uri, retries)
 
     import mlflow
 
