@@ -35,8 +35,8 @@ from sklearn.linear_model import Lasso
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import make_sample
 from trip_duration.config import DataConfig, ModelConfig
-from trip_duration.data import load_trips
-from trip_duration.model import build_pipeline
+from green_taxi.data import load_trips
+from green_taxi.plugin import build_pipeline
 
 Result = dict[str, float]
 

@@ -145,8 +145,8 @@ def _default_report(settings) -> Path:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from trip_duration.config import parse_param
-    from trip_duration.report import render_markdown
-    from trip_duration.training import train
+    from trip_duration.report.markdown import render_markdown
+    from trip_duration.train.job import train
 
     settings = _settings(args)
     params = dict(parse_param(p) for p in args.param)
@@ -182,8 +182,8 @@ def _summary_line(report) -> str:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from trip_duration.report import render_markdown, write_step_summary
-    from trip_duration.summary import load_report
+    from trip_duration.report.document import load_report
+    from trip_duration.report.markdown import render_markdown, write_step_summary
 
     settings = _settings(args)
     path = args.report or _default_report(settings)
@@ -215,9 +215,9 @@ def _first_failure(steps: Sequence[str]) -> str | None:
 
 def _failed_report(path: Path | None, failed_step: str, root: Path):
     """The report of a run that failed at `failed_step`, keeping whatever it had measured."""
-    from trip_duration import registry
-    from trip_duration.lineage import collect
-    from trip_duration.summary import Report, Status, load_report
+    from trip_duration.registry import versions as registry
+    from trip_duration.report.document import Report, Status, load_report
+    from trip_duration.tracking.lineage import collect
 
     data = load_report(path).model_dump() if path else {"generated_at": registry.now()}
     data["status"] = Status(outcome="failure", failed_step=failed_step).model_dump()
@@ -227,10 +227,10 @@ def _failed_report(path: Path | None, failed_step: str, root: Path):
 
 
 def cmd_comment(args: argparse.Namespace) -> int:
-    from trip_duration.comment import resolve_pr_for_head, upsert_sticky_comment
-    from trip_duration.github import GitHubClient
-    from trip_duration.report import render_markdown
-    from trip_duration.summary import load_report
+    from trip_duration.github.client import GitHubClient
+    from trip_duration.github.comment import resolve_pr_for_head, upsert_sticky_comment
+    from trip_duration.report.document import load_report
+    from trip_duration.report.markdown import render_markdown
 
     settings = _settings(args)
     if args.report.exists() or args.conclusion in (None, "success"):
@@ -255,14 +255,14 @@ def cmd_comment(args: argparse.Namespace) -> int:
 
 
 def cmd_promote(args: argparse.Namespace) -> int:
-    from trip_duration.promotion import promote
-    from trip_duration.report import write_step_summary
+    from trip_duration.registry.promotion import promote
+    from trip_duration.report.markdown import write_step_summary
 
     settings = _settings(args)
     pr, head_sha = args.pr, args.head_sha
     if args.merge_commit:
-        from trip_duration.comment import merged_pr_for_commit
-        from trip_duration.github import GitHubClient
+        from trip_duration.github.client import GitHubClient
+        from trip_duration.github.comment import merged_pr_for_commit
 
         found = merged_pr_for_commit(GitHubClient.from_env(), args.merge_commit)
         if found is None:
@@ -292,8 +292,9 @@ def cmd_promote(args: argparse.Namespace) -> int:
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
-    from trip_duration import registry, tracking
-    from trip_duration.report import write_step_summary
+    from trip_duration.registry import versions as registry
+    from trip_duration.report.markdown import write_step_summary
+    from trip_duration.tracking import connection as tracking
 
     settings = _settings(args)
     client = tracking.connect(tracking.resolve_uri(), settings.tracking.connect_retries)

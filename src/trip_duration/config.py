@@ -6,14 +6,19 @@ bound fails loudly instead of silently promoting a model under the default polic
 
 from __future__ import annotations
 
+import json
 import tomllib
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from trip_duration.errors import UserError
-from trip_duration.summary import GREATER_IS_BETTER
+from trip_duration.report.document import GREATER_IS_BETTER
+
+if TYPE_CHECKING:
+    from trip_duration.contract import ModelPlugin
 
 TABLE = "tool.trip-duration"
 
@@ -23,26 +28,23 @@ class _Section(BaseModel):
 
 
 class DataConfig(_Section):
-    """Where the months are and which rides count as plausible."""
+    """The training and validation files (relative to the configuration file)."""
 
-    train: Path = Path("data/green_tripdata_2023-01.parquet")
-    validation: Path = Path("data/green_tripdata_2023-02.parquet")
-    min_minutes: float = Field(default=1.0, ge=0)
-    max_minutes: float = Field(default=60.0, gt=0)
-    max_distance_miles: float = Field(default=100.0, gt=0)
-
-    @model_validator(mode="after")
-    def _ordered(self) -> DataConfig:
-        if self.min_minutes >= self.max_minutes:
-            raise ValueError("min_minutes must be below max_minutes")
-        return self
+    train: Path | None = None
+    validation: Path | None = None
 
 
 class ModelConfig(_Section):
-    """The example model's estimator and hyperparameters (checked against the estimator)."""
+    """Which plug-in, which scikit-learn regressor (by import path) and its hyperparameters.
 
-    estimator: str = "lasso"
+    `params` names go to the estimator; `step__name` reaches a step of the plug-in's pipeline.
+    `options` are the plug-in's own settings, validated by the plug-in.
+    """
+
+    plugin: str | None = None
+    estimator: str = "sklearn.linear_model.Lasso"
     params: dict[str, str | int | float | bool | None] = {}
+    options: dict[str, Any] = {}
 
 
 class Bound(_Section):
@@ -121,6 +123,31 @@ class Settings(_Section):
     def path(self, value: Path) -> Path:
         """Resolve a configured path against the configuration file's folder."""
         return value if value.is_absolute() else self.root / value
+
+    def data_path(self, role: Literal["train", "validation"], given: Path | None = None) -> Path:
+        """The file for `role`: the command line's, else the configured one."""
+        if given is not None:
+            return given
+        configured = getattr(self.data, role)
+        if configured is None:
+            flag = "--train-data" if role == "train" else "--val-data"
+            raise UserError(f"[{TABLE}] data.{role} is not set (nor given with {flag})")
+        return self.path(configured)
+
+    def plugin(self) -> ModelPlugin:
+        """The configured model plug-in, loaded once per process."""
+        if self.model.plugin is None:
+            raise UserError(
+                f"[{TABLE}] model.plugin is not set (e.g. 'green_taxi.plugin:GreenTaxi')"
+            )
+        return _plugin(self.model.plugin, json.dumps(self.model.options, sort_keys=True))
+
+
+@cache
+def _plugin(reference: str, options: str) -> ModelPlugin:
+    from trip_duration.contract import load_plugin
+
+    return load_plugin(reference, json.loads(options))
 
 
 def _table(document: dict[str, Any], source: Path) -> dict[str, Any]:

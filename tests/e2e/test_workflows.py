@@ -46,9 +46,9 @@ from act import (
 
 from support.github_api import BOT_LOGIN, FakeGitHub
 from support.mlflow_server import MlflowServer
-from trip_duration import registry
 from trip_duration.config import Settings, load_settings
-from trip_duration.summary import Report, load_report
+from trip_duration.registry import versions as registry
+from trip_duration.report.document import Report, load_report
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from trip_duration import registry
 from trip_duration.cli import main
+from trip_duration.registry import versions as registry
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -34,7 +34,8 @@ class Project:
         root.mkdir(parents=True, exist_ok=True)
         project.config.write_text(
             f'[tracking]\nexperiment = "{project.name}"\nregistered_model = "{project.name}"\n'
-            f"{tracking}[report]\nlatency_batch = {latency_batch}\nlatency_repeats = 3\n{extra}",
+            f'{tracking}[model]\nplugin = "green_taxi.plugin:GreenTaxi"\n'
+            f"[report]\nlatency_batch = {latency_batch}\nlatency_repeats = 3\n{extra}",
             encoding="utf-8",
         )
         return project

@@ -1,0 +1,125 @@
+"""Reading and cleaning TLC green-taxi months (part of the example model).
+
+Only the columns the model needs are read, so a month whose other columns drifted (an Arrow
+`null` column, an extra fee column) loads unchanged; the id columns are normalised to int64
+because their type changes between months.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from trip_duration.errors import UserError
+
+if TYPE_CHECKING:
+    from green_taxi.plugin import TaxiOptions
+
+PICKUP = "lpep_pickup_datetime"
+DROPOFF = "lpep_dropoff_datetime"
+FEATURES = ("PULocationID", "DOLocationID", "trip_distance")
+TARGET = "duration"
+REQUIRED = (PICKUP, DROPOFF, *FEATURES)
+
+
+class DataError(UserError):
+    """A data file the model cannot use; the message names the file and the problem."""
+
+
+def read_month(path: Path) -> pa.Table:
+    """Read the required columns of one month, failing with the file's name on any problem."""
+    if not path.is_file():
+        raise DataError(f"{path}: data file not found")
+    try:
+        schema = pq.read_schema(path)
+    except (OSError, pa.ArrowException) as exc:
+        raise DataError(f"{path}: not a readable parquet file ({_first_line(exc)})") from None
+    missing = [name for name in REQUIRED if name not in schema.names]
+    if missing:
+        raise DataError(f"{path}: missing required column(s) {', '.join(missing)}")
+    for name in (PICKUP, DROPOFF):
+        if not pa.types.is_timestamp(schema.field(name).type):
+            raise DataError(
+                f"{path}: column {name} has type {schema.field(name).type}, expected a timestamp"
+            )
+    for name in FEATURES:
+        kind = schema.field(name).type
+        if not (pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_null(kind)):
+            raise DataError(f"{path}: column {name} has type {kind}, expected a number")
+    try:
+        return pq.read_table(path, columns=list(REQUIRED))
+    except (OSError, pa.ArrowException) as exc:
+        raise DataError(f"{path}: cannot read columns ({_first_line(exc)})") from None
+
+
+def clean(table: pa.Table, config: TaxiOptions, *, source: Path) -> pd.DataFrame:
+    """Keep plausible rides and derive `duration`; ids become int64 whatever the month used."""
+    for name in REQUIRED:
+        if table.column(name).null_count == table.num_rows and table.num_rows:
+            raise DataError(f"{source}: column {name} is entirely null")
+    elapsed = pc.subtract(_to_us(table.column(DROPOFF)), _to_us(table.column(PICKUP)))
+    duration = _nullable(elapsed) / 60e6
+    distance = _to_float(table.column("trip_distance"))
+    pu = _to_float(table.column("PULocationID"))
+    do = _to_float(table.column("DOLocationID"))
+    with np.errstate(invalid="ignore"):
+        keep = (
+            (duration >= config.min_minutes)
+            & (duration <= config.max_minutes)
+            & (distance > 0)
+            & (distance <= config.max_distance_miles)
+            & np.isfinite(pu)
+            & np.isfinite(do)
+        )
+    if not keep.any():
+        raise DataError(
+            f"{source}: no rows left after cleaning ({table.num_rows} read; kept rides of "
+            f"{config.min_minutes:g}-{config.max_minutes:g} minutes and 0-"
+            f"{config.max_distance_miles:g} miles)"
+        )
+    return pd.DataFrame(
+        {
+            "PULocationID": pu[keep].astype(np.int64),
+            "DOLocationID": do[keep].astype(np.int64),
+            "trip_distance": distance[keep],
+            TARGET: duration[keep],
+        }
+    )
+
+
+def load_trips(path: Path, config: TaxiOptions) -> pd.DataFrame:
+    """The cleaned month; `attrs["rows_raw"]` keeps how many rows the file had."""
+    table = read_month(path)
+    frame = clean(table, config, source=path)
+    frame.attrs["rows_raw"] = table.num_rows
+    return frame
+
+
+def _to_us(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Timestamps as int64 microseconds, whatever the unit or time zone the month used.
+
+    Microseconds cover any year a clock can get wrong; nanoseconds overflow outside 1677-2262.
+    """
+    target = pa.timestamp("us", tz=column.type.tz)
+    return column.cast(target, safe=False).cast(pa.int64())
+
+
+def _to_float(column: pa.ChunkedArray) -> np.ndarray:
+    if pa.types.is_null(column.type):
+        return np.full(len(column), np.nan)
+    return _nullable(column.cast(pa.float64()))
+
+
+def _nullable(column: pa.ChunkedArray) -> np.ndarray:
+    floats = column.cast(pa.float64(), safe=False)
+    return floats.fill_null(np.nan).to_numpy(zero_copy_only=False)
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -1,0 +1,132 @@
+"""The model contract: the one interface the lifecycle calls, so a team can swap the example out.
+
+The configuration names an implementation (`[tool.trip-duration.model] plugin =
+"package.module:Class"`). Everything that knows about one particular model (its files, cleaning
+rules, features, target and units) lives behind it; tracking, the registry, the gate, the
+report, serving, tuning and monitoring only see what this module defines.
+"""
+
+from __future__ import annotations
+
+import importlib
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from trip_duration.errors import UserError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from sklearn.pipeline import Pipeline
+
+ESTIMATOR_STEP = "estimator"
+"""The pipeline's last step; plain hyperparameter names (`alpha`) are addressed to it."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """What the model predicts, as reports and the CLI name it."""
+
+    name: str  # the column in logged datasets, e.g. "duration"
+    unit: str  # e.g. "min"; "" when unitless
+    label: str  # e.g. "Trip duration"
+
+
+@dataclass(frozen=True)
+class WatchedFeature:
+    """A raw input column that monitoring compares between reference and current data."""
+
+    name: str
+    kind: Literal["numeric", "categorical"]
+    low: float | None = None  # plausible range, for the out-of-range share
+    high: float | None = None
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One loaded file: the raw columns the pipeline takes, and the target."""
+
+    path: Path
+    features: pd.DataFrame
+    target: pd.Series
+    rows_raw: int
+
+    @property
+    def rows(self) -> int:
+        return len(self.features)
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """Features and target in one table, as MLflow logs the dataset."""
+        return self.features.assign(**{str(self.target.name): self.target.to_numpy()})
+
+
+class NoOptions(BaseModel):
+    """A plug-in without settings of its own: any key under `model.options` is an error."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ModelPlugin(ABC):
+    """Implement this (one class in your own package) to bring your own model.
+
+    `Options` is the plug-in's own validated settings (`[tool.trip-duration.model.options]`).
+    """
+
+    title: ClassVar[str]
+    target: ClassVar[Target]
+    Options: ClassVar[type[BaseModel]] = NoOptions
+    watched: ClassVar[tuple[WatchedFeature, ...]] = ()
+
+    def __init__(self, options: BaseModel) -> None:
+        self.options = options
+
+    @abstractmethod
+    def load(self, path: Path) -> Dataset:
+        """Read and clean one file; problems raise `UserError` naming the file and column."""
+
+    @abstractmethod
+    def feature_steps(self) -> list[tuple[str, Any]]:
+        """The pipeline steps before the estimator, unfitted, from raw columns to features."""
+
+    def build_pipeline(self, estimator: Any) -> Pipeline:
+        """The whole pipeline, so the logged model scores raw records."""
+        from sklearn.pipeline import Pipeline
+
+        return Pipeline([*self.feature_steps(), (ESTIMATOR_STEP, estimator)])
+
+    def input_example(self, data: Dataset) -> pd.DataFrame:
+        """A few raw records, logged with the model and used by the serving check."""
+        return data.features.head(5)
+
+    def trusted_types(self) -> list[str]:
+        """Fully qualified names of the plug-in's own classes that the model saver must load."""
+        return []
+
+
+def load_plugin(reference: str, options: dict[str, Any]) -> ModelPlugin:
+    """The configured plug-in, instantiated with its validated options; one-line errors."""
+    module_name, sep, attribute = reference.partition(":")
+    where = "[tool.trip-duration] model.plugin"
+    if not sep or not module_name or not attribute:
+        raise UserError(f"{where} {reference!r}: expected 'package.module:ClassName'")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise UserError(f"{where} {reference!r}: cannot import {module_name} ({exc})") from None
+    cls = getattr(module, attribute, None)
+    if not (isinstance(cls, type) and issubclass(cls, ModelPlugin)):
+        raise UserError(
+            f"{where} {reference!r}: {attribute} is not a subclass of "
+            "trip_duration.contract.ModelPlugin"
+        )
+    try:
+        parsed = cls.Options.model_validate(options)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(p) for p in first["loc"])
+        raise UserError(f"[tool.trip-duration] model.options.{key}: {first['msg']}") from None
+    return cls(parsed)

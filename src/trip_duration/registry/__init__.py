@@ -1,0 +1,1 @@
+"""Registry and promotion: candidate versions, the champion alias, the lock, rollback."""

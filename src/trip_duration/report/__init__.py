@@ -1,0 +1,1 @@
+"""The report: the JSON document every step shares, and its Markdown rendering."""

@@ -1,0 +1,1 @@
+"""Tracking and lineage: connecting to the MLflow store, and where a run came from."""

@@ -1,0 +1,357 @@
+"""The training job: fit, track, compare with the champion, gate, register, report.
+
+Order matters for "nothing half-written": data is validated before MLflow is touched, and the
+model version is registered last, after every measurement succeeded, so a failed run leaves a
+failed MLflow run and no version that a merge could promote.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from trip_duration.config import Settings
+from trip_duration.contract import Dataset, ModelPlugin
+from trip_duration.errors import UserError
+from trip_duration.registry import versions as registry
+from trip_duration.report.document import (
+    GREATER_IS_BETTER,
+    Candidate,
+    Champion,
+    Comparison,
+    DatasetInfo,
+    Delta,
+    HistoryPoint,
+    Lineage,
+    Links,
+    ModelInfo,
+    Report,
+)
+from trip_duration.tracking import connection as tracking
+from trip_duration.tracking.lineage import collect
+from trip_duration.train import estimator, evaluation
+from trip_duration.train.gate import decide
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+
+SERVING_PACKAGES = ("mlflow", "scikit-learn", "pandas", "numpy", "scipy", "cloudpickle")
+
+
+@dataclass(frozen=True)
+class Store:
+    """Where this run is tracked, and why the champion comparison is skipped, if it is."""
+
+    uri: str
+    skipped_reason: str | None = None
+    artifact_location: str | None = None
+
+
+def choose_store(env: Mapping[str, str]) -> Store:
+    """The configured store; in CI without one (a fork PR), an ephemeral store that says so."""
+    configured = env.get("MLFLOW_TRACKING_URI", "").strip()
+    if not configured and env.get("GITHUB_ACTIONS") == "true":
+        return _ephemeral(
+            "no tracking server is configured for this run (MLFLOW_TRACKING_URI is empty; "
+            "pull requests from forks get no secrets)"
+        )
+    return Store(configured or tracking.DEFAULT_URI)
+
+
+def _ephemeral(reason: str) -> Store:
+    folder = Path(tempfile.mkdtemp(prefix="trip-duration-mlflow-"))
+    return Store(
+        uri=f"sqlite:///{folder / 'mlflow.db'}",
+        skipped_reason=reason,
+        artifact_location=(folder / "artifacts").as_uri(),
+    )
+
+
+@contextmanager
+def _timed(timings: dict[str, float], key: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[key] = round(time.perf_counter() - start, 4)
+
+
+def train(
+    settings: Settings,
+    *,
+    train_path: Path | None = None,
+    val_path: Path | None = None,
+    params: dict[str, Any] | None = None,
+    fallback_local: bool = False,
+    env: Mapping[str, str] = os.environ,
+) -> Report:
+    """Run the whole job and return the report (the caller writes and prints it)."""
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    model_config = settings.model.model_copy(
+        update={"params": {**settings.model.params, **(params or {})}}
+    )
+    plugin = settings.plugin()
+    pipeline = estimator.build(plugin, model_config)
+    with _timed(timings, "load"):
+        train_data = plugin.load(settings.data_path("train", train_path))
+        val_data = plugin.load(settings.data_path("validation", val_path))
+    lineage = collect(settings.root, env)
+    store = choose_store(env)
+    retries = settings.tracking.connect_retries
+    try:
+        client = tracking.connect(store.uri, retries)
+    except tracking.TrackingUnavailableError as exc:
+        if not fallback_local:
+            raise
+        store = _ephemeral(f"the tracking server could not be reached ({exc})")
+        client = tracking.connect(store.uri, retries)
+
+    import mlflow
+
+    experiment_id = _experiment(client, settings.tracking.experiment, store.artifact_location)
+    with mlflow.start_run(experiment_id=experiment_id) as run:
+        run_id = run.info.run_id
+        mlflow.set_tags(_lineage_tags(lineage))
+        with _timed(timings, "fit"):
+            try:
+                pipeline.fit(train_data.features, train_data.target)
+            except (TypeError, ValueError) as exc:
+                raise UserError(f"model.params: {str(exc).splitlines()[0]}") from None
+        used_params = {"estimator": model_config.estimator, **estimator.logged_params(pipeline)}
+        mlflow.log_params({k: _param(v) for k, v in used_params.items()})
+        datasets = _log_datasets(train_data, val_data, settings.root, plugin)
+        with _timed(timings, "log_model"):
+            trusted = estimator.trusted_types(pipeline, plugin)
+            info = mlflow.sklearn.log_model(
+                pipeline,
+                name="model",
+                signature=mlflow.models.infer_signature(
+                    train_data.features.head(100), pipeline.predict(train_data.features.head(100))
+                ),
+                input_example=plugin.input_example(val_data),
+                pip_requirements=_pip_requirements(),
+                code_paths=estimator.code_paths(trusted) or None,
+                skops_trusted_types=trusted,
+            )
+        with _timed(timings, "evaluate"):
+            served, size = evaluation.load_served(info.model_uri)
+            candidate_metrics = evaluation.metrics(
+                val_data.target, evaluation.predict(served, val_data.features)
+            )
+            train_rmse = evaluation.rmse(train_data.target, pipeline.predict(train_data.features))
+            mlflow.log_metric("train_root_mean_squared_error", train_rmse)
+            candidate_metrics["train_root_mean_squared_error"] = train_rmse
+            lat = evaluation.latency(
+                served,
+                val_data.features,
+                settings.report.latency_batch,
+                settings.report.latency_repeats,
+            )
+            mlflow.log_metrics(
+                {
+                    "latency_p50_ms": lat.p50_ms,
+                    "latency_p95_ms": lat.p95_ms,
+                    "model_size_bytes": size,
+                }
+            )
+        with _timed(timings, "compare"):
+            champ = None
+            if store.skipped_reason is None:
+                champ = _champion(client, settings, val_data)
+            comparable = champ is not None and champ.comparable
+            gate = decide(
+                settings.gate,
+                candidate_metrics,
+                champ.metrics if comparable else None,
+                f"champion v{champ.version}" if champ else "the champion",
+                plugin.target.unit,
+            )
+            history = _history(client, settings) if store.skipped_reason is None else []
+        mlflow.set_tags({"gate.passed": str(gate.passed).lower(), "gate.baseline": gate.baseline})
+        version = registry.register(
+            settings.tracking.registered_model,
+            info.model_uri,
+            {
+                **_lineage_tags(lineage),
+                **{f"data.{d.role}.digest": d.digest for d in datasets},
+                "gate.passed": str(gate.passed).lower(),
+                "gate.baseline": gate.baseline,
+                f"gate.{gate.metric}": f"{candidate_metrics.get(gate.metric, float('nan')):.6g}",
+                "gate.reasons": "; ".join(gate.reasons)[:4000],
+            },
+        )
+    timings["total"] = round(time.perf_counter() - started, 4)
+    ui = (env.get("MLFLOW_UI_URL") or settings.tracking.ui_url or "").rstrip("/")
+    name = settings.tracking.registered_model
+    return Report(
+        generated_at=registry.now(),
+        experiment=settings.tracking.experiment,
+        registered_model=name,
+        model=_model_info(plugin),
+        tracking_uri=tracking.display_uri(store.uri),
+        candidate=Candidate(
+            run_id=run_id,
+            model_uri=info.model_uri,
+            version=str(version.version),
+            estimator=model_config.estimator,
+            params={k: _scalar(v) for k, v in used_params.items()},
+            metrics=candidate_metrics,
+            model_size_bytes=size,
+            latency=lat,
+        ),
+        champion=champ,
+        comparison=Comparison(
+            performed=store.skipped_reason is None, skipped_reason=store.skipped_reason
+        ),
+        deltas=_deltas(candidate_metrics, champ.metrics) if comparable else {},
+        gate=gate,
+        data=datasets,
+        timings_s=timings,
+        lineage=lineage,
+        history=history,
+        links=Links(
+            run=f"{ui}/#/experiments/{experiment_id}/runs/{run_id}" if ui else None,
+            model_version=f"{ui}/#/models/{name}/versions/{version.version}" if ui else None,
+            workflow_run=lineage.workflow_run_url,
+        ),
+    )
+
+
+def _experiment(client: MlflowClient, name: str, artifact_location: str | None) -> str:
+    existing = client.get_experiment_by_name(name)
+    if existing is not None:
+        return existing.experiment_id
+    return client.create_experiment(name, artifact_location=artifact_location)
+
+
+def _lineage_tags(lineage: Lineage) -> dict[str, str]:
+    values = lineage.model_dump(exclude_none=True)
+    return {
+        key: str(value).lower() if isinstance(value, bool) else str(value)
+        for key, value in values.items()
+    }
+
+
+def _model_info(plugin: ModelPlugin) -> ModelInfo:
+    target = plugin.target
+    return ModelInfo(
+        title=plugin.title, target=target.name, target_label=target.label, unit=target.unit
+    )
+
+
+def _log_datasets(
+    train_data: Dataset, val_data: Dataset, root: Path, plugin: ModelPlugin
+) -> list[DatasetInfo]:
+    import mlflow
+
+    infos = []
+    for role, context, trips in (
+        ("train", "training", train_data),
+        ("validation", "validation", val_data),
+    ):
+        dataset = mlflow.data.from_pandas(
+            trips.frame, source=str(trips.path), name=trips.path.name, targets=plugin.target.name
+        )
+        mlflow.log_input(dataset, context=context)
+        infos.append(
+            DatasetInfo(
+                role=role,
+                path=_shown(trips.path, root),
+                rows_raw=trips.rows_raw,
+                rows=trips.rows,
+                digest=dataset.digest,
+            )
+        )
+    return infos
+
+
+def _champion(client: MlflowClient, settings: Settings, val_data: Dataset) -> Champion | None:
+    """The champion scored on the candidate's validation data, or why it could not be."""
+    name, alias = settings.tracking.registered_model, settings.tracking.champion_alias
+    current = registry.champion(client, name, alias)
+    if current is None:
+        return None
+    run = client.get_run(current.run_id) if current.run_id else None
+    recorded = dict(run.data.metrics) if run else {}
+    params = dict(run.data.params) if run else {}
+    common = {
+        "version": str(current.version),
+        "run_id": current.run_id,
+        "estimator": params.get("estimator"),
+        "params": params,
+        "recorded_metrics": {k: v for k, v in recorded.items() if k in evaluation.REPORTED_METRICS},
+        "data_digests": {
+            role: current.tags[f"data.{role}.digest"]
+            for role in ("train", "validation")
+            if f"data.{role}.digest" in current.tags
+        },
+    }
+    try:
+        model, _ = evaluation.load_served(f"models:/{name}@{alias}")
+        predictions = evaluation.predict(model, val_data.features)
+    except evaluation.NotComparableError as exc:
+        return Champion(comparable=False, not_comparable_reason=str(exc), **common)
+    scored = evaluation.metrics(val_data.target, predictions, prefix="champion_")
+    return Champion(comparable=True, metrics=scored, **common)
+
+
+def _history(client: MlflowClient, settings: Settings) -> list[HistoryPoint]:
+    metric = settings.gate.metric
+    points = []
+    for version in registry.recent_champions(
+        client, settings.tracking.registered_model, settings.report.history
+    ):
+        value = client.get_run(version.run_id).data.metrics.get(metric) if version.run_id else None
+        if value is not None:
+            points.append(
+                HistoryPoint(version=str(version.version), value=value, label=f"v{version.version}")
+            )
+    return points
+
+
+def _deltas(candidate: dict[str, float], champion: dict[str, float]) -> dict[str, Delta]:
+    deltas = {}
+    for key, mine in candidate.items():
+        if key not in champion:
+            continue
+        theirs = champion[key]
+        diff = mine - theirs
+        better = None if diff == 0 else (diff > 0) == GREATER_IS_BETTER.get(key, False)
+        deltas[key] = Delta(
+            candidate=mine,
+            champion=theirs,
+            absolute=diff,
+            relative=diff / abs(theirs) if theirs else None,
+            better=better,
+        )
+    return deltas
+
+
+def _shown(path: Path, root: Path) -> str:
+    """Paths inside the project are shown relative to it: shorter, and the same on every runner."""
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _pip_requirements() -> list[str]:
+    """Pinned to what trained the model; inferring them costs seconds per run."""
+    return [f"{name}=={importlib.metadata.version(name)}" for name in SERVING_PACKAGES]
+
+
+def _param(value: Any) -> str:
+    return "None" if value is None else str(value)
+
+
+def _scalar(value: Any) -> str | int | float | bool:
+    """A parameter as the report shows it, matching its logged form where MLflow stringifies."""
+    return value if isinstance(value, str | int | float | bool) else _param(value)
