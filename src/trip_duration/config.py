@@ -68,7 +68,7 @@ class GateConfig(_Section):
 
     metric: str = "root_mean_squared_error"
     relative_tolerance: float = Field(default=0.0, ge=0.0, lt=1.0)
-    bounds: dict[str, Bound] = {"root_mean_squared_error": Bound(max=12.0)}
+    bounds: dict[str, Bound] = {}
 
     @field_validator("metric")
     @classmethod

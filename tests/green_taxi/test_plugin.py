@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -105,9 +107,10 @@ def test_every_estimator_builds_when_only_the_estimator_is_chosen(name: str) -> 
     assert name.endswith("." + type(pipeline["estimator"]).__name__)
 
 
-def test_overriding_one_param_keeps_the_default_alpha(pyproject) -> None:
-    """`--param max_iter=5000` changes max_iter only; alpha stays the project default 0.1."""
-    settings = load_settings(pyproject(), overrides={"model": {"params": {"max_iter": 5000}}})
+def test_overriding_one_param_keeps_the_default_alpha() -> None:
+    """`--param max_iter=5000` changes max_iter only; alpha stays the project's 0.1."""
+    project = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    settings = load_settings(project, overrides={"model": {"params": {"max_iter": 5000}}})
     estimator = build_pipeline(settings.model)["estimator"]
     assert estimator.max_iter == 5000
     assert estimator.alpha == 0.1

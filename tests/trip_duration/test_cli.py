@@ -55,19 +55,12 @@ def trained(
     trained_runs: dict[str, Trained],
     store: str,
     tmp_path_factory: pytest.TempPathFactory,
-    tlc_month: Callable[..., Path],
     github_event: Callable[[object], Path],
     monkeypatch: pytest.MonkeyPatch,
 ) -> Trained:
     """PR #7 at HEAD trained once per module, as the PR workflow does."""
     if "pr" not in trained_runs:
         project = Project.create(tmp_path_factory.mktemp("cli-project"), store)
-        for month, seed in ((1, 1), (2, 2)):
-            tlc_month(
-                rows=300,
-                seed=seed,
-                path=project.root / f"data/green_tripdata_2023-0{month}.parquet",
-            )
         project.enter(monkeypatch)
         event = github_event({"pull_request": {"number": PR, "head": {"sha": HEAD}}})
         monkeypatch.setenv("GITHUB_EVENT_PATH", str(event))
@@ -378,8 +371,8 @@ def test_unknown_setting_is_one_line_naming_it(
     capsys: pytest.CaptureFixture[str],
     command: list[str],
 ) -> None:
-    typo = "[gate]\nrelative_tolerence = 0.05\n"
-    project = Project.create(tmp_path, f"sqlite:///{tmp_path / 'never.db'}", extra=typo)
+    typo = "relative_tolerence = 0.05\n"
+    project = Project.create(tmp_path, f"sqlite:///{tmp_path / 'never.db'}", tracking=typo)
     project.enter(monkeypatch)
 
     assert project.cli(*command) == 1

@@ -378,7 +378,7 @@ def test_fake_pull_shapes(gh: FakeGitHub) -> None:
 
 def test_fake_runs_as_a_separate_process_and_dumps_state(tmp_path) -> None:
     state = tmp_path / "state.json"
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[3]
     command = [sys.executable, "-m", "tests.support.github_api", "--port", "0", "--token", TOKEN,
                "--repository", REPO, "--state", str(state)]  # fmt: skip
     process = subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, text=True)

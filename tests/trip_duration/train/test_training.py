@@ -19,11 +19,11 @@ import pandas as pd
 import pytest
 from sklearn import metrics as sk
 from sklearn.linear_model import Lasso, LinearRegression
+from sklearn.preprocessing import StandardScaler
 
-from green_taxi.features import ZonePairDistance
-from green_taxi.plugin import DEFAULT_PARAMS, FEATURE_PARAM_PREFIX
+from support import diabetes
 from support.mlflow_server import free_port
-from support.project import Project
+from support.project import DEFAULT_ALPHA, Project
 from support.stores import sqlite_store
 from trip_duration.config import load_settings
 from trip_duration.report.document import GREATER_IS_BETTER, Report, load_report
@@ -35,17 +35,16 @@ from trip_duration.train.job import choose_store
 pytestmark = pytest.mark.slow  # trains or registers models in an MLflow store
 
 RMSE = "root_mean_squared_error"
-INPUTS = ["PULocationID", "DOLocationID", "trip_distance"]
+INPUTS = list(diabetes.FEATURES)
 SKLEARN = {
     RMSE: sk.root_mean_squared_error,
     "mean_absolute_error": sk.mean_absolute_error,
     "r2_score": sk.r2_score,
     "max_error": sk.max_error,
 }
-ROWS, TRAIN_SEED, VAL_SEED = 300, 1, 2
 LATENCY_BATCH = 64
 PR_NUMBER, HEAD_SHA = 42, "5d41402abc4b2a76b9719d911017c592aa0b1c2d"
-BRANCH = "feature/zone-pairs"
+BRANCH = "feature/better-model"
 CI_ENV = {
     "GITHUB_ACTIONS": "true",
     "GITHUB_RUN_ID": "9876543210",
@@ -108,7 +107,6 @@ def shared(
     shared_runs: dict[str, Shared],
     store: str,
     git_repo,
-    tlc_month: Callable[..., Path],
     github_event: Callable[[object], Path],
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -118,10 +116,6 @@ def shared(
         repo = git_repo
         repo.git("checkout", "-q", "-b", BRANCH)
         project = Project.create(repo.path, store, latency_batch=LATENCY_BATCH)
-        for month, seed in ((1, TRAIN_SEED), (2, VAL_SEED)):
-            tlc_month(
-                rows=ROWS, seed=seed, path=repo.path / f"data/green_tripdata_2023-0{month}.parquet"
-            )
         commit = repo.commit("data and configuration")
         (repo.path / "README.md").write_text("# trips\n\nwork in progress\n", encoding="utf-8")
         event = github_event({"pull_request": {"number": PR_NUMBER, "head": {"sha": HEAD_SHA}}})
@@ -177,16 +171,19 @@ def test_train_reports_run_and_version_and_writes_the_report(shared: Shared) -> 
     assert {"load", "fit", "evaluate", "total"} <= set(timings)
     assert all(seconds >= 0 for seconds in timings.values())
     assert timings["total"] >= sum(s for step, s in timings.items() if step != "total")
-    assert {d.role: d.rows for d in report.data} == {"train": ROWS, "validation": ROWS}
+    assert {d.role: d.rows for d in report.data} == {
+        role: project.data(role).rows for role in ("train", "validation")
+    }
+    assert all(d.rows < d.rows_raw for d in report.data), "cleaning dropped the dirty rows"
 
 
 def test_every_effective_hyperparameter_is_logged(shared: Shared) -> None:
     import mlflow
 
-    estimator = Lasso(**DEFAULT_PARAMS["lasso"])
+    estimator = Lasso(alpha=DEFAULT_ALPHA)
     expected = {
-        "estimator": "lasso",
-        **{FEATURE_PARAM_PREFIX + k: v for k, v in ZonePairDistance().get_params().items()},
+        "estimator": "sklearn.linear_model.Lasso",
+        **{f"scale__{k}": v for k, v in StandardScaler().get_params().items()},
         **estimator.get_params(),
     }
     report, project = shared.report, shared.project
@@ -198,17 +195,15 @@ def test_every_effective_hyperparameter_is_logged(shared: Shared) -> None:
     assert fitted["estimator"].get_params() == estimator.get_params()
 
 
-def test_metrics_equal_a_recomputation_from_the_logged_model(
-    shared: Shared, trip_records: Callable[..., pd.DataFrame]
-) -> None:
+def test_metrics_equal_a_recomputation_from_the_logged_model(shared: Shared) -> None:
     import mlflow
 
     report = shared.report
     model = mlflow.pyfunc.load_model(report.candidate.model_uri)
-    validation, training = trip_records(ROWS, VAL_SEED), trip_records(ROWS, TRAIN_SEED)
-    expected = sklearn_metrics(validation["duration"], model.predict(validation[INPUTS]))
+    validation, training = shared.project.data("validation"), shared.project.data("train")
+    expected = sklearn_metrics(validation.target, model.predict(validation.features))
     expected["train_root_mean_squared_error"] = sk.root_mean_squared_error(
-        training["duration"], model.predict(training[INPUTS])
+        training.target, model.predict(training.features)
     )
 
     assert report.candidate.metrics == pytest.approx(expected, rel=1e-6)
@@ -216,9 +211,7 @@ def test_metrics_equal_a_recomputation_from_the_logged_model(
     assert {key: logged[key] for key in expected} == pytest.approx(expected, rel=1e-6)
 
 
-def test_logged_model_is_servable_on_raw_records(
-    shared: Shared, tlc_frame: Callable[..., pd.DataFrame], set_ride: Callable[..., None]
-) -> None:
+def test_logged_model_is_servable_on_raw_records(shared: Shared) -> None:
     import mlflow
 
     uri = shared.report.candidate.model_uri
@@ -233,16 +226,12 @@ def test_logged_model_is_servable_on_raw_records(
         assert f"{package}=={importlib.metadata.version(package)}" in requirements
     assert all("==" in line for line in requirements)
 
-    raw = tlc_frame(20, seed=7, dirty=False)
-    raw["airport_fee"] = 1.25
-    set_ride(raw, 0, PULocationID=1, DOLocationID=2)
-    set_ride(raw, 1, PULocationID=3, DOLocationID=4, trip_distance=raw["trip_distance"].iloc[0])
+    raw = diabetes.frame().tail(20).reset_index(drop=True)
+    raw["clinic"] = "north"
     predictions = model.predict(raw)
     assert predictions.shape == (len(raw),)
     assert np.isfinite(predictions).all()
-    assert predictions[0] == pytest.approx(predictions[1]), "unseen pairs: distance alone"
-    inputs_only = raw[INPUTS].astype({"PULocationID": "int64", "DOLocationID": "int64"})
-    np.testing.assert_allclose(predictions, model.predict(inputs_only))
+    np.testing.assert_allclose(predictions, model.predict(raw[INPUTS[::-1]]))
 
 
 def test_both_datasets_are_logged_with_their_digests(shared: Shared) -> None:
@@ -293,14 +282,11 @@ def test_lineage_and_gate_are_tagged_on_run_and_version(shared: Shared) -> None:
 def test_bad_param_is_one_line_and_registers_nothing(
     tmp_path: Path,
     store: str,
-    tlc_month: Callable[..., Path],
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     param: str,
     named: str,
 ) -> None:
-    tlc_month(rows=ROWS, seed=TRAIN_SEED)
-    tlc_month(rows=ROWS, seed=VAL_SEED)
     project = Project.create(tmp_path, store, latency_batch=LATENCY_BATCH)
     project.enter(monkeypatch)
     capsys.readouterr()
@@ -315,35 +301,38 @@ def test_bad_param_is_one_line_and_registers_nothing(
     assert not (project.root / "reports" / "report.json").exists()
 
 
-def _missing_file(tmp_path: Path, tlc_month: Callable[..., Path]) -> tuple[list[str], Path]:
-    tlc_month(rows=ROWS, seed=TRAIN_SEED)
-    tlc_month(rows=ROWS, seed=VAL_SEED)
-    missing = tmp_path / "data" / "green_tripdata_2023-03.parquet"
+def _missing_file(project: Project) -> tuple[list[str], Path]:
+    missing = project.root / "data" / "march.parquet"
     return ["--val-data", str(missing)], missing
 
 
-def _missing_column(tmp_path: Path, tlc_month: Callable[..., Path]) -> tuple[list[str], Path]:
-    broken = tlc_month(rows=ROWS, seed=TRAIN_SEED, drop_columns=["trip_distance"])
-    tlc_month(rows=ROWS, seed=VAL_SEED)
-    return [], broken
+def _missing_column(project: Project) -> tuple[list[str], Path]:
+    broken = project.root / "data" / "no-bmi.parquet"
+    project.data("train").frame.drop(columns=["bmi"]).to_parquet(broken)
+    return ["--train-data", str(broken)], broken
+
+
+def _corrupt_file(project: Project) -> tuple[list[str], Path]:
+    broken = project.root / "data" / "truncated.parquet"
+    broken.write_bytes((project.root / "data" / "train.parquet").read_bytes()[:200])
+    return ["--train-data", str(broken)], broken
 
 
 @pytest.mark.parametrize(
     ("setup", "problem"),
-    [(_missing_file, "not found"), (_missing_column, "trip_distance")],
-    ids=["missing-file", "missing-column"],
+    [(_missing_file, "not found"), (_missing_column, "bmi"), (_corrupt_file, "parquet")],
+    ids=["missing-file", "missing-column", "corrupt-file"],
 )
 def test_bad_data_is_one_line_naming_the_file_and_registers_nothing(
     tmp_path: Path,
     store: str,
-    tlc_month: Callable[..., Path],
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     setup: Callable[..., tuple[list[str], Path]],
     problem: str,
 ) -> None:
-    args, culprit = setup(tmp_path, tlc_month)
     project = Project.create(tmp_path, store, latency_batch=LATENCY_BATCH)
+    args, culprit = setup(project)
     project.enter(monkeypatch)
     capsys.readouterr()
 
@@ -413,12 +402,9 @@ def _assert_skipped_but_measured(report: Report, root: Path, reason: str) -> Non
 
 def test_fork_pr_without_tracking_uri_trains_on_an_ephemeral_store(
     tmp_path: Path,
-    tlc_month: Callable[..., Path],
     monkeypatch: pytest.MonkeyPatch,
     private_tempdir: Path,
 ) -> None:
-    tlc_month(rows=ROWS, seed=TRAIN_SEED)
-    tlc_month(rows=ROWS, seed=VAL_SEED)
     project = Project.create(tmp_path, uri="", latency_batch=LATENCY_BATCH)
     project.enter(monkeypatch, GITHUB_ACTIONS="true")
 
@@ -431,12 +417,9 @@ def test_fork_pr_without_tracking_uri_trains_on_an_ephemeral_store(
 
 def test_fallback_local_when_the_server_is_unreachable(
     tmp_path: Path,
-    tlc_month: Callable[..., Path],
     monkeypatch: pytest.MonkeyPatch,
     private_tempdir: Path,
 ) -> None:
-    tlc_month(rows=ROWS, seed=TRAIN_SEED)
-    tlc_month(rows=ROWS, seed=VAL_SEED)
     server = f"127.0.0.1:{free_port()}"
     project = Project.create(
         tmp_path, f"http://{server}", tracking="connect_retries = 0\n", latency_batch=LATENCY_BATCH
@@ -452,7 +435,6 @@ def test_fallback_local_when_the_server_is_unreachable(
 
 def test_second_run_is_compared_with_the_champion_on_the_same_data(
     shared: Shared,
-    trip_records: Callable[..., pd.DataFrame],
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -479,9 +461,9 @@ def test_second_run_is_compared_with_the_champion_on_the_same_data(
     champion = report.champion
     assert champion.version == champion_version
     assert champion.comparable
-    validation = trip_records(ROWS, VAL_SEED)
+    validation = project.data("validation")
     served = mlflow.pyfunc.load_model(f"models:/{project.name}/{champion_version}")
-    rescored = sklearn_metrics(validation["duration"], served.predict(validation[INPUTS]))
+    rescored = sklearn_metrics(validation.target, served.predict(validation.features))
     assert champion.metrics == pytest.approx(rescored, rel=1e-6)
     assert champion.recorded_metrics == pytest.approx(
         {k: v for k, v in first.candidate.metrics.items() if k in REPORTED_METRICS}
@@ -521,22 +503,18 @@ def test_second_run_is_compared_with_the_champion_on_the_same_data(
 def test_champion_that_cannot_score_the_data_is_not_comparable(
     tmp_path: Path,
     store: str,
-    tlc_month: Callable[..., Path],
-    trip_records: Callable[..., pd.DataFrame],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import mlflow
 
-    tlc_month(rows=ROWS, seed=TRAIN_SEED)
-    tlc_month(rows=ROWS, seed=VAL_SEED)
     project = Project.create(tmp_path, store, latency_batch=LATENCY_BATCH)
     project.enter(monkeypatch)
     client = project.client()
-    needs = "fare_amount"
-    rides = trip_records(200, seed=5)
-    rides[needs] = 3.0 + 0.5 * rides["duration"]
+    needs = "weight_kg"
+    training = project.data("train")
+    rides = training.features.assign(**{needs: 70.0 + 0.1 * training.target})
     inputs = [*INPUTS, needs]
-    other = LinearRegression().fit(rides[inputs], rides["duration"])
+    other = LinearRegression().fit(rides[inputs], training.target)
     experiment_id = client.create_experiment(project.name)
     recorded = {RMSE: 4.25}
     with mlflow.start_run(experiment_id=experiment_id):
