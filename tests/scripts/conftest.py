@@ -11,6 +11,10 @@ from types import ModuleType
 
 import pytest
 
+from support.tlc import tlc_schema
+
+__all__ = ["tlc_schema"]
+
 SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
 
 
