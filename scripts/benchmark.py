@@ -10,15 +10,24 @@ distances as this project, so both score exactly the same validation rows and th
 are comparable. Peak memory is traced per pipeline (Python and NumPy allocations via
 tracemalloc, plus Arrow's memory pool).
 
+A second part times whole processes: `trip-duration train` (track, log the model, score it as
+served, compare, gate, register, report) against the course's tracked training cell (read both
+months, DictVectorizer, Lasso(0.1), `log_param`, `log_metric`, `mlflow.sklearn.log_model`),
+each into a new sqlite store, alternating, on the same two months (`--train-month`/`--val-month`,
+for example a real month split in two; by default the synthetic 70k-row months).
+
 Usage: uv run python scripts/benchmark.py [--sizes 70000 2000000] [--repeats 3]
-Prints a table; ratios (reference / ours) are the figures to quote.
+       [--end-to-end 3] [--train-month P --val-month P]
+Prints tables; ratios against the baseline of the same run are the figures to quote.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -32,24 +41,58 @@ import pyarrow as pa
 from sklearn.feature_extraction import DictVectorizer
 from sklearn.linear_model import Lasso
 
+from green_taxi.plugin import GreenTaxi, TaxiOptions
+from trip_duration.config import ModelConfig
+from trip_duration.train import estimator
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import make_sample
-from trip_duration.config import DataConfig, ModelConfig
-from green_taxi.data import load_trips
-from green_taxi.plugin import build_pipeline
 
 Result = dict[str, float]
+ROOT = Path(__file__).resolve().parents[1]
+COURSE_CELL = """
+import sys, mlflow, numpy as np, pandas as pd
+from sklearn.feature_extraction import DictVectorizer
+from sklearn.linear_model import Lasso
+
+def read_dataframe(path):
+    df = pd.read_parquet(path)
+    df["duration"] = (df.lpep_dropoff_datetime - df.lpep_pickup_datetime).dt.total_seconds() / 60
+    df = df[(df.duration >= 1) & (df.duration <= 60)].copy()
+    df[["PULocationID", "DOLocationID"]] = df[["PULocationID", "DOLocationID"]].astype(str)
+    df["PU_DO"] = df.PULocationID + "_" + df.DOLocationID
+    return df
+
+train, val = read_dataframe(sys.argv[1]), read_dataframe(sys.argv[2])
+columns = ["PU_DO", "trip_distance"]
+dv = DictVectorizer()
+x_train = dv.fit_transform(train[columns].to_dict(orient="records"))
+x_val = dv.transform(val[columns].to_dict(orient="records"))
+for m in (x_train, x_val):
+    m.indices, m.indptr = m.indices.astype(np.int32), m.indptr.astype(np.int32)
+mlflow.set_tracking_uri(sys.argv[3])
+mlflow.set_experiment("nyc-taxi-experiment")
+with mlflow.start_run():
+    alpha = 0.1
+    mlflow.log_param("alpha", alpha)
+    lr = Lasso(alpha).fit(x_train, train.duration.to_numpy())
+    rmse = float(np.sqrt(np.mean((lr.predict(x_val) - val.duration.to_numpy()) ** 2)))
+    mlflow.log_metric("rmse", rmse)
+    mlflow.sklearn.log_model(lr, name="model")
+"""
 
 
-def ours(train_path: Path, val_path: Path, config: DataConfig) -> Result:
+def ours(train_path: Path, val_path: Path, options: TaxiOptions) -> Result:
     """This project's path: column-pruned read, vectorised cleaning, the CSR pipeline."""
     times: Result = {}
+    plugin = GreenTaxi(options)
     start = time.perf_counter()
-    train = load_trips(train_path, config)
-    val = load_trips(val_path, config)
+    train = plugin.load(train_path)
+    val = plugin.load(val_path)
     times["load"] = time.perf_counter() - start
     start = time.perf_counter()
-    pipeline = build_pipeline(ModelConfig()).fit(train.features, train.target)
+    config = ModelConfig(estimator="sklearn.linear_model.Lasso", params={"alpha": 0.1})
+    pipeline = estimator.build(plugin, config).fit(train.features, train.target)
     times["fit"] = time.perf_counter() - start
     start = time.perf_counter()
     predictions = pipeline.predict(val.features)
@@ -59,7 +102,7 @@ def ours(train_path: Path, val_path: Path, config: DataConfig) -> Result:
     return times
 
 
-def _course_frame(path: Path, config: DataConfig) -> pd.DataFrame:
+def _course_frame(path: Path, config: TaxiOptions) -> pd.DataFrame:
     df = pd.read_parquet(path)
     df["duration"] = (df.lpep_dropoff_datetime - df.lpep_pickup_datetime).dt.total_seconds() / 60
     df = df[(df.duration >= config.min_minutes) & (df.duration <= config.max_minutes)]
@@ -76,7 +119,7 @@ def _int32(matrix):
     return matrix
 
 
-def reference(train_path: Path, val_path: Path, config: DataConfig) -> Result:
+def reference(train_path: Path, val_path: Path, config: TaxiOptions) -> Result:
     """The course's pipeline, made to run on current releases (see the module docstring)."""
     times: Result = {}
     start = time.perf_counter()
@@ -119,12 +162,60 @@ def make_months(folder: Path, rows: int) -> tuple[Path, Path]:
     return train, val
 
 
+def _timed_process(command: list[str], env: dict[str, str], cwd: Path) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{command[0]} failed ({done.returncode}): {done.stderr.strip()[-500:]}")
+    return elapsed
+
+
+def end_to_end(train_path: Path, val_path: Path, repeats: int) -> None:
+    """Whole processes, each into a fresh sqlite store, alternating so drift hits both alike."""
+    cli = Path(sys.executable).with_name("trip-duration")
+    env = {**os.environ, "MLFLOW_LOGGING_LEVEL": "WARNING"}
+    env.pop("GITHUB_ACTIONS", None)
+    samples: dict[str, list[float]] = {"course cell": [], "trip-duration train": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(repeats):
+            work = Path(tmp) / f"run-{i}"
+            work.mkdir()
+            store = f"sqlite:///{work / 'mlflow.db'}"
+            cell = [sys.executable, "-c", COURSE_CELL, str(train_path), str(val_path), store]
+            samples["course cell"].append(_timed_process(cell, env, work))
+            ours_store = f"sqlite:///{work / 'ours.db'}"
+            train = [
+                str(cli),
+                "--config",
+                str(ROOT / "pyproject.toml"),
+                "train",
+                "--train-data",
+                str(train_path),
+                "--val-data",
+                str(val_path),
+                "--report",
+                str(work / "report.json"),
+            ]
+            run_env = {**env, "MLFLOW_TRACKING_URI": ours_store}
+            samples["trip-duration train"].append(_timed_process(train, run_env, work))
+    medians = {name: statistics.median(values) for name, values in samples.items()}
+    print(f"\nwhole process, median of {repeats} ({train_path.name} -> {val_path.name}):")
+    for name, value in medians.items():
+        print(f"{name:>22}: {value:6.2f} s")
+    ratio = medians["trip-duration train"] / medians["course cell"]
+    print(f"trip-duration train / course cell: {ratio:.2f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[70_000, 2_000_000])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[70_000, 2_000_000])
     parser.add_argument("--repeats", type=int, default=3, help="runs per size (median kept)")
+    parser.add_argument("--end-to-end", type=int, default=3, metavar="N", help="process runs")
+    parser.add_argument("--train-month", type=Path, help="end-to-end training month")
+    parser.add_argument("--val-month", type=Path, help="end-to-end validation month")
     args = parser.parse_args(argv)
-    config = DataConfig()
+    config = TaxiOptions()
     print(
         f"{'rows':>10} {'pipeline':>10} {'load s':>8} {'fit s':>8} {'eval s':>8} "
         f"{'total s':>8} {'peak MB':>8} {'RMSE':>8}"
@@ -158,6 +249,13 @@ def main(argv: list[str] | None = None) -> int:
             f"RMSE {our['rmse']:.4f} vs {ref['rmse']:.4f} "
             f"(difference {our['rmse'] - ref['rmse']:+.2e})"
         )
+    if args.end_to_end:
+        with tempfile.TemporaryDirectory() as tmp:
+            if args.train_month and args.val_month:
+                months = args.train_month.resolve(), args.val_month.resolve()
+            else:
+                months = make_months(Path(tmp), 70_000)
+            end_to_end(*months, args.end_to_end)
     if len(summary) > 1:
         (small, _, first), (large, _, last) = summary[0], summary[-1]
         growth = (last["total"] / first["total"]) / (large / small)

@@ -95,7 +95,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     promote.add_argument("--pr", type=int, help="number of the merged pull request")
     promote.add_argument("--head-sha", help="final head SHA of that pull request")
-    promote.add_argument("--version", help="promote this registered version (local use)")
+    promote.add_argument(
+        "--version",
+        help="promote this registered version, or `latest` for the newest one (local use)",
+    )
     promote.add_argument(
         "--merge-commit",
         help="a commit pushed to main: find the PR it merged through the GitHub API, then "
@@ -167,8 +170,11 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _summary_line(report) -> str:
+    """One line a person reads first: which version, the gate's own metric, the verdict."""
+    from trip_duration.report.document import metric_label
+
     candidate, gate = report.candidate, report.gate
-    rmse = candidate.metrics.get("root_mean_squared_error", float("nan"))
+    value = candidate.metrics.get(gate.metric, float("nan"))
     verdict = "passes" if gate.passed else "FAILS"
     against = (
         f"champion v{report.champion.version}"
@@ -177,7 +183,8 @@ def _summary_line(report) -> str:
     )
     return (
         f"run {candidate.run_id} → {report.registered_model} v{candidate.version}: "
-        f"validation RMSE {rmse:.3f} min; gate {verdict} against {against}"
+        f"validation {metric_label(gate.metric, report.model.unit)} {value:.3f}; "
+        f"gate {verdict} against {against}"
     )
 
 

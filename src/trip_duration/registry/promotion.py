@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     from mlflow.entities.model_registry import ModelVersion
 
 
+LATEST = "latest"
+"""`--version latest`: the newest registered version (what `train` just registered)."""
+
+
 def promote(
     settings: Settings,
     *,
@@ -77,6 +81,11 @@ def _candidate(
 ) -> ModelVersion:
     from mlflow.exceptions import MlflowException
 
+    if version == LATEST:
+        newest = max(registry.versions(client, name), key=lambda v: int(v.version), default=None)
+        if newest is None:
+            raise NoCandidateError(f"{name} has no versions yet: run `trip-duration train` first")
+        return newest
     if version is not None:
         try:
             return client.get_model_version(name, str(version))

@@ -196,3 +196,36 @@ def test_unreachable_server_is_a_clear_bounded_error(
     assert time.monotonic() - started < 60
     assert not (tmp_path / "reports").exists()
     assert not (tmp_path / "mlruns").exists()
+
+
+@pytest.mark.slow
+def test_readme_loop_promotes_what_train_just_registered_on_any_store(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The README's local loop after the Quickstart already made v1: `latest` follows train."""
+    assert project.cli("train") == 0  # the Quickstart's run
+    assert project.cli("train") == 0
+    assert project.cli("promote", "--version", "latest") == 0
+    first = project.champion()
+    assert first == "2"
+    capsys.readouterr()
+
+    assert project.cli("train", "--param", "alpha=1") == 0
+    registered = capsys.readouterr().out
+    assert project.cli("promote", "--version", "latest") == 0
+
+    assert project.champion() == "3"
+    assert f"{project.name} v3" in registered, "promoted exactly the version train printed"
+    assert project.cli("rollback") == 0
+    assert project.champion() == first
+
+
+def test_latest_on_an_empty_registry_is_one_line(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project.client().search_registered_models()  # the store exists, as after `mlflow ui`
+    capsys.readouterr()
+    assert project.cli("promote", "--version", "latest") == EXIT_NO_CANDIDATE
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "no versions yet" in err[0]

@@ -136,3 +136,11 @@ def test_metrics_equal_scikit_learn_and_are_logged(logged: Logged, prefix: str) 
     logged_metrics = mlflow.MlflowClient(logged.uri).get_run(run.info.run_id).data.metrics
     for name, value in scores.items():
         assert logged_metrics[prefix + name] == pytest.approx(value, rel=1e-12)
+
+
+def test_only_computed_metrics_can_be_gated() -> None:
+    """A gate on a metric nobody computes could never pass, so the config refuses it."""
+    from trip_duration.report.document import GREATER_IS_BETTER
+
+    computed = {*evaluation.REPORTED_METRICS, "train_root_mean_squared_error"}
+    assert set(GREATER_IS_BETTER) == computed
