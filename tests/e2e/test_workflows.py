@@ -2,7 +2,9 @@
 
 `.github/workflows/pr.yml` (job `checks`), `pr-comment.yml` and `promote.yml` run in host mode
 against a real `mlflow server` on 127.0.0.1 and a fake of GitHub's REST API, in a clone of the
-working tree whose commits play the pull requests:
+working tree whose commits play the pull requests. The clone first adopts the tests' own model
+plug-in (`support.diabetes`) the way a team adopts the template: data files and configuration
+only, so the scenario holds for any model.
 
 1. PR #1 (a docs change) is green and gets one report comment; its merge makes its version the
    first champion.
@@ -10,8 +12,8 @@ working tree whose commits play the pull requests:
    place, ends up showing the second head's numbers against champion v1; the merge promotes the
    final version exactly when its report said it would, and re-running that promotion changes
    nothing.
-3. PR #3 breaks the data cleaning: the run stops at the `tests` step, nothing reaches MLflow, and
-   the comment says where it failed.
+3. PR #3 breaks the plug-in's data cleaning: the run stops at the `tests` step, nothing reaches
+   MLflow, and the comment says where it failed.
 
 Expectations come from the reports the runs uploaded and from MLflow, not from fixed numbers.
 The PR runs include the project's fast test suite (`pytest -m "not slow"`), which is most of
@@ -44,6 +46,7 @@ from act import (
     switch,
 )
 
+from support import diabetes
 from support.github_api import BOT_LOGIN, FakeGitHub
 from support.mlflow_server import MlflowServer
 from trip_duration.config import Settings, load_settings
@@ -59,18 +62,25 @@ PROMOTE_WORKFLOW = ".github/workflows/promote.yml"
 PR_JOB, COMMENT_JOB, PROMOTE_JOB = "checks", "comment", "promote"
 PR_STEPS = ("Install", "Lint", "Tests", "Train and compare", "Report", "Upload report")
 RUN_TIMEOUT = 600
+DATA_TABLE = "tool.trip-duration.data"
 MODEL_TABLE = "tool.trip-duration.model"
+OPTIONS_TABLE = "tool.trip-duration.model.options"
+GATE_TABLE = "tool.trip-duration.gate"
 TRACKING_TABLE = "tool.trip-duration.tracking"
+# The plug-in's package is importable the way a team's installed package would be.
+PLUGIN_ENV = {"PYTHONPATH": "tests"}
 
-# PR #2's two pushes. v1 (PR #1) keeps the configured alpha; on the committed sample a much
-# larger alpha fits worse and a smaller one better. The test checks this premise from the
-# reports rather than trusting it.
-WORSE_ALPHA = 1.0
-BETTER_ALPHA = 0.01
+# PR #2's two pushes. v1 (PR #1) keeps the configured alpha; on the bundled data a much larger
+# alpha fits worse and a smaller one better. The test checks this premise from the reports
+# rather than trusting it.
+CONFIGURED_ALPHA = 10.0
+WORSE_ALPHA = 30.0
+BETTER_ALPHA = 1.0
 
-# PR #3: zero-distance rides survive cleaning; the data unit tests must catch it.
-CLEANING_RULE = "& (distance > 0)"
-BROKEN_RULE = "& (distance >= 0)"
+# PR #3: implausible (negative) targets survive cleaning; the contract tests must catch it.
+PLUGIN_SOURCE = "tests/support/diabetes.py"
+CLEANING_RULE = "between(0, self.options.max_progression)"
+BROKEN_RULE = "between(-1e9, self.options.max_progression)"
 
 
 # --------------------------------------------------------------------------- the world
@@ -132,6 +142,7 @@ class Repository:
             payload,
             workflow=workflow,
             api_url=self.github.url,
+            env=PLUGIN_ENV,
             secrets={"MLFLOW_TRACKING_URI": self.mlflow_url},
             vars={"MLFLOW_UI_URL": self.mlflow_url},
             timeout=RUN_TIMEOUT,
@@ -244,16 +255,29 @@ class Repository:
 
 @pytest.fixture
 def repository(act_session: ActSession, mlflow_server: MlflowServer) -> Iterator[Repository]:
-    """The clone with its own experiment and model name on the shared server, and a fake GitHub.
+    """The clone, adopted to the tests' plug-in, with its own experiment and model name on the
+    shared server, and a fake GitHub.
 
-    The names are set in pyproject.toml on main, the configuration place the workflows read.
+    Everything is set in pyproject.toml on main, the configuration place the workflows read.
     """
     repo = act_session.repo_dir
-    name = f"trip-duration-e2e-{uuid.uuid4().hex[:8]}"
+    name = f"models-e2e-{uuid.uuid4().hex[:8]}"
+    train, validation = diabetes.write_months(repo / "data")
     text = (repo / "pyproject.toml").read_text(encoding="utf-8")
+    for key, path in (("train", train), ("validation", validation)):
+        text = set_toml_value(text, DATA_TABLE, key, f'"{path.relative_to(repo)}"')
+    text = set_toml_value(text, MODEL_TABLE, "plugin", f'"{diabetes.REFERENCE}"')
+    text = set_toml_value(text, MODEL_TABLE, "params", f"{{ alpha = {CONFIGURED_ALPHA} }}")
+    text = drop_toml_table(text, OPTIONS_TABLE)
+    text = set_toml_value(
+        text, GATE_TABLE, "bounds", "{ root_mean_squared_error = { max = 80.0 } }"
+    )
     for key in ("experiment", "registered_model"):
         text = set_toml_value(text, TRACKING_TABLE, key, f'"{name}"')
-    commit_files(repo, {"pyproject.toml": text}, "Use a registered model of our own")
+    files: dict[str, str | bytes] = {"pyproject.toml": text}
+    for path in (train, validation):
+        files[str(path.relative_to(repo))] = path.read_bytes()
+    commit_files(repo, files, "Adopt the template for our own model")
     with FakeGitHub(token=FAKE_TOKEN) as github:
         world = Repository(act_session, github, mlflow_server.url)
         assert world.settings.tracking.registered_model == name
@@ -277,6 +301,20 @@ def set_toml_value(text: str, table: str, key: str, value: str) -> str:
     assert len(hits) == 1, f"expected one `{key} =` line in [{table}], found {len(hits)}"
     lines[hits[0]] = f"{key} = {value}\n"
     return "".join(lines)
+
+
+def drop_toml_table(text: str, table: str) -> str:
+    """Remove `[table]` and its keys (TOML source), as a team deletes the example's options."""
+    out, inside, found = [], False, False
+    for line in text.splitlines(keepends=True):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            inside = stripped == f"[{table}]"
+            found |= inside
+        if not inside:
+            out.append(line)
+    assert found, f"no [{table}] table"
+    return "".join(out)
 
 
 def with_alpha(repo: Path, alpha: float) -> dict[str, str]:
@@ -364,7 +402,7 @@ def test_pull_requests_report_promote_and_stay_idempotent(repository: Repository
 
     # a. PR #1: green, one comment with the metrics table.
     head, action = world.push_to_pr(
-        1, "docs/model-card", {"docs/model-card.md": "# Trip duration\n"}, "Add a model card"
+        1, "docs/model-card", {"docs/model-card.md": "# Progression\n"}, "Add a model card"
     )
     pr1 = world.run_pr(1, "docs/model-card", head, action)
     assert_green(pr1)
@@ -527,14 +565,14 @@ def test_pull_requests_report_promote_and_stay_idempotent(repository: Repository
 
 
 def test_broken_cleaning_stops_the_pull_request_at_tests(repository: Repository) -> None:
-    """e. PR #3 breaks the data cleaning: act fails at `tests`, MLflow gets nothing, and the
-    comment says where the run failed."""
+    """e. PR #3 breaks the plug-in's data cleaning: act fails at `tests`, MLflow gets nothing,
+    and the comment says where the run failed."""
     world = repository
-    source = (world.path / "src/trip_duration/data.py").read_text(encoding="utf-8")
+    source = (world.path / PLUGIN_SOURCE).read_text(encoding="utf-8")
     assert source.count(CLEANING_RULE) == 1, "the cleaning rule this test breaks has moved"
-    broken = {"src/trip_duration/data.py": source.replace(CLEANING_RULE, BROKEN_RULE)}
-    head, action = world.push_to_pr(3, "fix/keep-short-rides", broken, "Keep zero-distance rides")
-    pr3 = world.run_pr(3, "fix/keep-short-rides", head, action)
+    broken = {PLUGIN_SOURCE: source.replace(CLEANING_RULE, BROKEN_RULE)}
+    head, action = world.push_to_pr(3, "fix/keep-all-rows", broken, "Keep every row")
+    pr3 = world.run_pr(3, "fix/keep-all-rows", head, action)
 
     result = pr3.result
     assert result.returncode != 0
@@ -548,8 +586,8 @@ def test_broken_cleaning_stops_the_pull_request_at_tests(repository: Repository)
     log = result.step_log("Tests")
     failed = re.findall(r"^FAILED (\S+?)::", log, flags=re.MULTILINE)
     assert failed, log[-3000:]
-    # The data unit tests catch it (tests that count the rides training sees may too).
-    assert "tests/test_data.py" in failed, sorted(set(failed))
+    # The contract tests catch it (tests that count the rows training sees may too).
+    assert "tests/trip_duration/test_contract.py" in failed, sorted(set(failed))
     assert re.search(rf"\b{len(failed)} failed\b", log)
 
     report = pr3.report
