@@ -540,3 +540,39 @@ def test_champion_that_cannot_score_the_data_is_not_comparable(
     assert report.gate.baseline == "bounds-only"
     assert set(REPORTED_METRICS) <= set(report.candidate.metrics)
     assert int(report.candidate.version) == int(foreign.version) + 1
+
+
+ESTIMATORS = {
+    "hist-gradient-boosting": ("sklearn.ensemble.HistGradientBoostingRegressor", "max_iter=30"),
+    "random-forest": ("sklearn.ensemble.RandomForestRegressor", "n_estimators=10"),
+    "k-neighbours": ("sklearn.neighbors.KNeighborsRegressor", "n_neighbors=7"),
+    "support-vector": ("sklearn.svm.SVR", "C=50.0"),
+}
+
+
+@pytest.mark.parametrize(("path", "param"), ESTIMATORS.values(), ids=ESTIMATORS)
+def test_any_regressor_trains_logs_serves_and_promotes_from_configuration(
+    tmp_path: Path, store: str, monkeypatch: pytest.MonkeyPatch, path: str, param: str
+) -> None:
+    import mlflow
+
+    project = Project.create(tmp_path, store, latency_batch=LATENCY_BATCH)
+    text = project.config.read_text(encoding="utf-8")
+    text = text.replace('estimator = "sklearn.linear_model.Lasso"', f'estimator = "{path}"')
+    text = text.replace(f"params = {{ alpha = {DEFAULT_ALPHA} }}", "params = {}")
+    project.config.write_text(text, encoding="utf-8")
+    project.enter(monkeypatch)
+
+    assert project.cli("train", "--param", param) == 0
+    report = load_report(project.root / "reports" / "report.json")
+    assert report.candidate.estimator == path
+    name, value = param.split("=")
+    assert str(report.candidate.params[name]) == value
+    assert project.cli("promote", "--version", "latest") == 0
+
+    champion = mlflow.pyfunc.load_model(f"models:/{project.name}@champion")
+    validation = project.data("validation")
+    predictions = champion.predict(validation.features)
+    assert sk.root_mean_squared_error(validation.target, predictions) == pytest.approx(
+        report.candidate.metrics[RMSE], rel=1e-9
+    )
