@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -107,10 +105,10 @@ def test_every_estimator_builds_when_only_the_estimator_is_chosen(name: str) -> 
     assert name.endswith("." + type(pipeline["estimator"]).__name__)
 
 
-def test_overriding_one_param_keeps_the_default_alpha() -> None:
-    """`--param max_iter=5000` changes max_iter only; alpha stays the project's 0.1."""
-    project = Path(__file__).resolve().parents[2] / "pyproject.toml"
-    settings = load_settings(project, overrides={"model": {"params": {"max_iter": 5000}}})
+def test_overriding_one_param_keeps_the_configured_alpha(pyproject) -> None:
+    """`--param max_iter=5000` changes max_iter only; alpha stays the configured 0.1."""
+    configured = pyproject("[tool.trip-duration.model]\nparams = { alpha = 0.1 }\n")
+    settings = load_settings(configured, overrides={"model": {"params": {"max_iter": 5000}}})
     estimator = build_pipeline(settings.model)["estimator"]
     assert estimator.max_iter == 5000
     assert estimator.alpha == 0.1
