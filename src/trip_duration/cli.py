@@ -145,7 +145,7 @@ def _default_report(settings) -> Path:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from trip_duration.config import parse_param
-    from trip_duration.report.markdown import render_markdown
+    from trip_duration.report.markdown import render_configured
     from trip_duration.train.job import train
 
     settings = _settings(args)
@@ -160,7 +160,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     path = args.report or _default_report(settings)
     report.write(path)
     markdown = path.with_suffix(".md")
-    markdown.write_text(render_markdown(report), encoding="utf-8")
+    markdown.write_text(render_configured(settings, report), encoding="utf-8")
     print(_summary_line(report))
     print(f"report: {path} and {markdown}")
     return 0
@@ -183,7 +183,7 @@ def _summary_line(report) -> str:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from trip_duration.report.document import load_report
-    from trip_duration.report.markdown import render_markdown, write_step_summary
+    from trip_duration.report.markdown import render_configured, write_step_summary
 
     settings = _settings(args)
     path = args.report or _default_report(settings)
@@ -193,7 +193,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     else:
         report = _failed_report(path if path.exists() else None, failed, settings.root)
         report.write(path)
-    markdown = render_markdown(report)
+    markdown = render_configured(settings, report)
     out = args.markdown or path.with_suffix(".md")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(markdown, encoding="utf-8")
@@ -230,7 +230,7 @@ def cmd_comment(args: argparse.Namespace) -> int:
     from trip_duration.github.client import GitHubClient
     from trip_duration.github.comment import resolve_pr_for_head, upsert_sticky_comment
     from trip_duration.report.document import load_report
-    from trip_duration.report.markdown import render_markdown
+    from trip_duration.report.markdown import render_configured
 
     settings = _settings(args)
     if args.report.exists() or args.conclusion in (None, "success"):
@@ -248,7 +248,7 @@ def cmd_comment(args: argparse.Namespace) -> int:
     if pr is None:
         return 0
     result = upsert_sticky_comment(
-        client, pr, render_markdown(report), author=settings.report.comment_author
+        client, pr, render_configured(settings, report), author=settings.report.comment_author
     )
     print(f"{result.action} comment {result.comment_id} on PR #{pr}: {result.html_url}")
     return 0
