@@ -14,6 +14,7 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
+from trip_duration import progress
 from trip_duration.errors import UserError
 
 EXIT_ERROR = 1
@@ -36,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--config", type=Path, help="TOML configuration (default: the nearest pyproject.toml)"
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress lines on stderr"
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -124,6 +128,7 @@ def _quiet_mlflow() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     _quiet_mlflow()
+    progress.configure(quiet=args.quiet)
     try:
         return COMMANDS[args.command](args)
     except UserError as exc:
