@@ -26,7 +26,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from support import waits
 from support.mlflow_server import MlflowServer
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    waits.bind(config)
+
 
 TLC_SCHEMA = pa.schema(
     [
