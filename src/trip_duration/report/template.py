@@ -60,6 +60,13 @@ class _SectionMarks(Extension):
                     opening = None
                 continue
             if pending is not None:
+                if token.test("name:filter"):
+                    raise jinja2.TemplateSyntaxError(
+                        "{% filter %} is not available: it would rewrite text already escaped",
+                        token.lineno,
+                        stream.name,
+                        stream.filename,
+                    )
                 if token.test("name:endblock") and marked and marked.pop():
                     yield from _call(pending.lineno, "_section_end")
                 if token.test("name:block"):

@@ -107,6 +107,13 @@ def test_filters_that_would_mark_text_trusted_are_not_available(tmp_path, bypass
         CommentTemplate(path)
 
 
+def test_filter_blocks_cannot_rewrite_escaped_text(tmp_path):
+    source = '{% block verdict %}\n{% filter replace("&#42;", "*") %}x{% endfilter %}\n'
+    path = _template(tmp_path, source + "{% endblock %}\n")
+    with pytest.raises(UserError, match=r"comment\.md\.j2:2: template syntax error: .*filter"):
+        CommentTemplate(path)
+
+
 def test_missing_template_is_one_line(tmp_path):
     settings = _settings(tmp_path, tmp_path / "nowhere.md.j2")
     with pytest.raises(UserError) as caught:
