@@ -38,9 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--config", type=Path, help="TOML configuration (default: the nearest pyproject.toml)"
     )
-    parser.add_argument(
-        "-q", "--quiet", action="store_true", help="no progress lines on stderr"
-    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     train = commands.add_parser(

@@ -312,9 +312,7 @@ def _champion(client: MlflowClient, settings: Settings, val_data: Dataset) -> Ch
     # Measured like the candidate's, on the same rows, so the comment can set them side by side.
     config = settings.report
     lat = evaluation.latency(model, val_data.features, config.latency_batch, config.latency_repeats)
-    return Champion(
-        comparable=True, metrics=scored, model_size_bytes=size, latency=lat, **common
-    )
+    return Champion(comparable=True, metrics=scored, model_size_bytes=size, latency=lat, **common)
 
 
 def _history(client: MlflowClient, settings: Settings) -> list[HistoryPoint]:
