@@ -4,6 +4,7 @@ Chromium), checked by the structure of the page a reviewer sees, not by its pixe
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from types import ModuleType
 
@@ -104,3 +105,12 @@ def test_a_broken_chart_is_reported(tools):
     assert result.status["rendered"] == 0
     assert result.status["errors"], result.status
     assert "error" in result.status["errors"][0]["message"].lower()
+
+
+def test_readme_shows_every_example_and_each_image_exists(render_comments):
+    readme = (render_comments.REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    shown = set(re.findall(r"\(docs/images/comment-([a-z-]+)\.png\)", readme))
+    assert shown == set(render_comments.EXAMPLES)
+    for name in shown:
+        image = render_comments.IMAGES / f"comment-{name}.png"
+        assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
