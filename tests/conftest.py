@@ -16,7 +16,12 @@ from pathlib import Path
 
 import pytest
 
+from support import waits
 from support.mlflow_server import MlflowServer
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    waits.bind(config)
 
 
 @dataclass(frozen=True)

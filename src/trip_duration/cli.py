@@ -14,6 +14,7 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
+from trip_duration import progress
 from trip_duration.errors import UserError
 
 EXIT_ERROR = 1
@@ -37,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--config", type=Path, help="TOML configuration (default: the nearest pyproject.toml)"
     )
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     train = commands.add_parser(
@@ -127,6 +129,7 @@ def _quiet_mlflow() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     _quiet_mlflow()
+    progress.configure(quiet=args.quiet)
     try:
         return COMMANDS[args.command](args)
     except UserError as exc:
@@ -148,7 +151,7 @@ def _default_report(settings) -> Path:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from trip_duration.config import parse_param
-    from trip_duration.report.markdown import render_markdown
+    from trip_duration.report.markdown import render_configured
     from trip_duration.train.job import train
 
     settings = _settings(args)
@@ -163,7 +166,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     path = args.report or _default_report(settings)
     report.write(path)
     markdown = path.with_suffix(".md")
-    markdown.write_text(render_markdown(report), encoding="utf-8")
+    markdown.write_text(render_configured(settings, report), encoding="utf-8")
     print(_summary_line(report))
     print(f"report: {path} and {markdown}")
     return 0
@@ -190,7 +193,7 @@ def _summary_line(report) -> str:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from trip_duration.report.document import load_report
-    from trip_duration.report.markdown import render_markdown, write_step_summary
+    from trip_duration.report.markdown import render_configured, write_step_summary
 
     settings = _settings(args)
     path = args.report or _default_report(settings)
@@ -200,7 +203,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     else:
         report = _failed_report(path if path.exists() else None, failed, settings.root)
         report.write(path)
-    markdown = render_markdown(report)
+    markdown = render_configured(settings, report)
     out = args.markdown or path.with_suffix(".md")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(markdown, encoding="utf-8")
@@ -237,7 +240,7 @@ def cmd_comment(args: argparse.Namespace) -> int:
     from trip_duration.github.client import GitHubClient
     from trip_duration.github.comment import resolve_pr_for_head, upsert_sticky_comment
     from trip_duration.report.document import load_report
-    from trip_duration.report.markdown import render_markdown
+    from trip_duration.report.markdown import render_configured
 
     settings = _settings(args)
     if args.report.exists() or args.conclusion in (None, "success"):
@@ -255,7 +258,7 @@ def cmd_comment(args: argparse.Namespace) -> int:
     if pr is None:
         return 0
     result = upsert_sticky_comment(
-        client, pr, render_markdown(report), author=settings.report.comment_author
+        client, pr, render_configured(settings, report), author=settings.report.comment_author
     )
     print(f"{result.action} comment {result.comment_id} on PR #{pr}: {result.html_url}")
     return 0

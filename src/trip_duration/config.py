@@ -110,6 +110,18 @@ class ReportConfig(_Section):
     latency_repeats: int = Field(default=20, gt=1)
     history: int = Field(default=8, ge=0)
     comment_author: str | None = "github-actions[bot]"
+    # A team's own comment template (Jinja2; see CONTRIBUTING "Add a section to the comment"),
+    # and how long each of its blocks survives the comment size limit (100: never dropped).
+    template: Path | None = None
+    keep: dict[str, int] = {}
+
+    @field_validator("keep")
+    @classmethod
+    def _keep_in_range(cls, value: dict[str, int]) -> dict[str, int]:
+        for name, rank in value.items():
+            if not 0 <= rank <= 100:
+                raise ValueError(f"keep.{name} must be between 0 and 100, got {rank}")
+        return value
 
 
 class Settings(_Section):

@@ -108,6 +108,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from support import waits
+
 HERE = Path(__file__).resolve().parent
 ACTIONS_DIR = HERE / "actions"
 DEFAULT_REMOTE = "https://github.com/acme/trips.git"
@@ -829,15 +831,11 @@ def run_act(
         text=True,
         start_new_session=True,
     )
-    timed_out = False
-    try:
-        raw, _ = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        raw, _ = proc.communicate()
+    what = f"act: {workflow} on {event_name}" + (f" (job {job})" if job else "")
+    waits.announce(f"{what}, up to {timeout} s")
+    raw, timed_out = _wait(proc, timeout, what, started)
     duration = time.monotonic() - started
+    waits.announce(f"{what} finished in {duration:.0f} s (exit {proc.returncode})")
 
     items: list[dict[str, Any] | str] = []
     for line in raw.splitlines():
@@ -855,6 +853,24 @@ def run_act(
         timed_out=timed_out,
         records=[item for item in items if isinstance(item, dict)],
     )
+
+
+def _wait(proc: subprocess.Popen[str], timeout: int, what: str, started: float) -> tuple[str, bool]:
+    """act's whole output, saying every so often that it still runs; killed at `timeout`."""
+    deadline = started + timeout
+    while True:
+        left = deadline - time.monotonic()
+        try:
+            raw, _ = proc.communicate(timeout=max(0.1, min(waits.HEARTBEAT_S, left)))
+            return raw, False
+        except subprocess.TimeoutExpired:
+            if time.monotonic() < deadline:
+                waits.announce(f"{what}: still running after {time.monotonic() - started:.0f} s")
+                continue
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        raw, _ = proc.communicate()
+        return raw, True
 
 
 @dataclass

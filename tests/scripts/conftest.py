@@ -42,6 +42,11 @@ def download_tlc() -> ModuleType:
     return _load("download_tlc")
 
 
+@pytest.fixture(scope="session")
+def render_comments() -> ModuleType:
+    return _load("render_comments")
+
+
 @dataclass
 class Reply:
     """One canned HTTP answer; ``claimed_length`` lies about Content-Length to cut a body short."""

@@ -15,6 +15,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from support import waits
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -60,13 +62,16 @@ class MlflowServer:
             self._process = subprocess.Popen(
                 command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
             )
-        deadline = time.monotonic() + self.startup_timeout
+        started = time.monotonic()
+        deadline = started + self.startup_timeout
+        waits.announce(f"starting mlflow server on {self.url} (up to {self.startup_timeout:.0f} s)")
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
                 raise RuntimeError(f"mlflow server exited early:\n{self.log.read_text()[-3000:]}")
             try:
                 with urllib.request.urlopen(f"{self.url}/health", timeout=2) as response:
                     if response.status == 200:
+                        waits.announce(f"mlflow server up in {time.monotonic() - started:.1f} s")
                         return
             except OSError:
                 time.sleep(0.5)

@@ -94,7 +94,8 @@ class Project:
         }
 
     def cli(self, *args: str) -> int:
-        return main(["--config", str(self.config), *args])
+        """The command as a user runs it, minus the progress lines (tests read the result)."""
+        return main(["--quiet", "--config", str(self.config), *args])
 
     def client(self) -> MlflowClient:
         from mlflow import MlflowClient

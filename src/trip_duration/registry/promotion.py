@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from trip_duration import progress
 from trip_duration.config import Settings
 from trip_duration.contract import Dataset
 from trip_duration.errors import GateFailedError, NoCandidateError, UserError
@@ -39,10 +40,13 @@ def promote(
     val_path: Path | None = None,
 ) -> Outcome:
     """Promote the candidate named by (pr, head_sha) or by version; see the module docstring."""
+    progress.say("loading validation data…")
     val_data = settings.plugin().load(settings.data_path("validation", val_path))
+    progress.say("connecting to the tracking server…")
     client = tracking.connect(tracking.resolve_uri(), settings.tracking.connect_retries)
     name, alias = settings.tracking.registered_model, settings.tracking.champion_alias
     candidate = _candidate(client, name, pr, head_sha, version)
+    progress.say(f"waiting for the promotion lock on {name}…")
     with registry.promotion_lock(client, name):
         # Another promotion may have finished while this one waited: decide on fresh state.
         candidate = client.get_model_version(name, candidate.version)
@@ -61,6 +65,7 @@ def promote(
             raise GateFailedError(
                 f"v{candidate.version} not promoted: {failures}; {name}@{alias} stays {stays}"
             )
+        progress.say(f"gate passed; moving {name}@{alias} to v{candidate.version}…")
         registry.move_champion(client, name, alias, candidate, current, commit)
     previous = str(current.version) if current else None
     return Outcome(
@@ -152,6 +157,7 @@ def _recheck(
     )
     with mlflow.start_run(experiment_id=experiment_id, run_name=f"promote-v{candidate.version}"):
         mlflow.set_tags({"kind": "promotion", "candidate_version": str(candidate.version)})
+        progress.say(f"scoring candidate v{candidate.version} on {val_data.rows:,} rows…")
         model, _ = evaluation.load_served(f"models:/{name}/{candidate.version}")
         try:
             predictions = evaluation.predict(model, val_data.features)
@@ -161,6 +167,7 @@ def _recheck(
         baseline = None
         if current is not None:
             mlflow.set_tag("champion_version", current.version)
+            progress.say(f"scoring champion v{current.version}…")
             champ_model, _ = evaluation.load_served(f"models:/{name}/{current.version}")
             try:
                 champ_predictions = evaluation.predict(champ_model, val_data.features)

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, TypeVar
 
+from trip_duration import progress
 from trip_duration.errors import UserError
 
 if TYPE_CHECKING:
@@ -78,7 +79,9 @@ def with_retries(
                         f"{what} is unreachable after {attempt + 1} attempt(s): {_short(exc)}"
                     ) from None
                 raise
-            sleep(min(2.0**attempt, 10.0))
+            wait = min(2.0**attempt, 10.0)
+            progress.say(f"{what} did not answer; retry {attempt + 1}/{retries} in {wait:.0f} s…")
+            sleep(wait)
     raise AssertionError("unreachable")
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from trip_duration import progress
 from trip_duration.config import Settings
 from trip_duration.contract import Dataset, ModelPlugin
 from trip_duration.errors import UserError
@@ -100,12 +101,14 @@ def train(
     )
     plugin = settings.plugin()
     pipeline = estimator.build(plugin, model_config)
+    progress.say("loading data…")
     with _timed(timings, "load"):
         train_data = plugin.load(settings.data_path("train", train_path))
         val_data = plugin.load(settings.data_path("validation", val_path))
     lineage = collect(settings.root, env)
     store = choose_store(env)
     retries = settings.tracking.connect_retries
+    progress.say(f"connecting to tracking store {tracking.display_uri(store.uri)}…")
     try:
         client = tracking.connect(store.uri, retries)
     except tracking.TrackingUnavailableError as exc:
@@ -120,6 +123,7 @@ def train(
     with mlflow.start_run(experiment_id=experiment_id) as run:
         run_id = run.info.run_id
         mlflow.set_tags(_lineage_tags(lineage))
+        progress.say(f"fitting {model_config.estimator} on {train_data.rows:,} rows…")
         with _timed(timings, "fit"):
             try:
                 pipeline.fit(train_data.features, train_data.target)
@@ -128,6 +132,7 @@ def train(
         used_params = {"estimator": model_config.estimator, **estimator.logged_params(pipeline)}
         mlflow.log_params({k: _param(v) for k, v in used_params.items()})
         datasets = _log_datasets(train_data, val_data, settings.root, plugin)
+        progress.say("logging model…")
         with _timed(timings, "log_model"):
             trusted = estimator.trusted_types(pipeline, plugin)
             info = mlflow.sklearn.log_model(
@@ -141,6 +146,7 @@ def train(
                 code_paths=estimator.code_paths(trusted) or None,
                 skops_trusted_types=trusted,
             )
+        progress.say(f"evaluating on {val_data.rows:,} validation rows…")
         with _timed(timings, "evaluate"):
             served, size = evaluation.load_served(info.model_uri)
             candidate_metrics = evaluation.metrics(
@@ -176,6 +182,7 @@ def train(
             )
             history = _history(client, settings) if store.skipped_reason is None else []
         mlflow.set_tags({"gate.passed": str(gate.passed).lower(), "gate.baseline": gate.baseline})
+        progress.say(f"gate {'passed' if gate.passed else 'failed'}; registering model version…")
         version = registry.register(
             settings.tracking.registered_model,
             info.model_uri,
@@ -278,7 +285,9 @@ def _champion(client: MlflowClient, settings: Settings, val_data: Dataset) -> Ch
     name, alias = settings.tracking.registered_model, settings.tracking.champion_alias
     current = registry.champion(client, name, alias)
     if current is None:
+        progress.say("no champion yet")
         return None
+    progress.say(f"scoring champion v{current.version}…")
     run = client.get_run(current.run_id) if current.run_id else None
     recorded = dict(run.data.metrics) if run else {}
     params = dict(run.data.params) if run else {}
@@ -295,12 +304,15 @@ def _champion(client: MlflowClient, settings: Settings, val_data: Dataset) -> Ch
         },
     }
     try:
-        model, _ = evaluation.load_served(f"models:/{name}@{alias}")
+        model, size = evaluation.load_served(f"models:/{name}@{alias}")
         predictions = evaluation.predict(model, val_data.features)
     except evaluation.NotComparableError as exc:
         return Champion(comparable=False, not_comparable_reason=str(exc), **common)
     scored = evaluation.metrics(val_data.target, predictions, prefix="champion_")
-    return Champion(comparable=True, metrics=scored, **common)
+    # Measured like the candidate's, on the same rows, so the comment can set them side by side.
+    config = settings.report
+    lat = evaluation.latency(model, val_data.features, config.latency_batch, config.latency_repeats)
+    return Champion(comparable=True, metrics=scored, model_size_bytes=size, latency=lat, **common)
 
 
 def _history(client: MlflowClient, settings: Settings) -> list[HistoryPoint]:

@@ -187,9 +187,20 @@ def failed(step: str = "tests") -> Report:
 
 
 def verdict_line(md: str) -> str:
-    """The first line after the title: the verdict."""
+    """The first line after the title: the verdict, one sentence."""
     lines = [line for line in md.splitlines() if line.strip()]
     return lines[2]
+
+
+def verdict_reasons(md: str) -> list[str]:
+    """The gate's checks listed under the verdict sentence."""
+    lines = [line for line in md.splitlines() if line.strip()]
+    reasons = []
+    for line in lines[3:]:
+        if not line.startswith("- "):
+            break
+        reasons.append(line.removeprefix("- "))
+    return reasons
 
 
 def table_after(md: str, heading_fragment: str) -> list[list[str]]:
@@ -258,10 +269,10 @@ def test_verdict_comes_before_the_metrics_table_and_details_after():
         "#### Changes against champion v3",
         "#### Data",
         "#### Cost",
-        "\U0001f517 ",
-        "Computed for PR head",
         "```mermaid",
+        "\U0001f517 ",
         "<details>",
+        "Computed for PR head",
     ]
     positions = [md.index(fragment) for fragment in order]
     assert positions == sorted(positions)
@@ -283,7 +294,16 @@ def test_verdict_against_champion_says_promoted_or_not_with_reasons(passed):
     expected = "Would be promoted on merge" if passed else "Would not be promoted on merge"
     assert line.startswith(("\u2705 " if passed else "\u274c ") + f"**{expected}**")
     assert f"{'passed' if passed else 'failed'} against champion v3" in line
-    assert reason in line
+    assert line.count(".") == 1  # one sentence; the reasons follow it
+    assert verdict_reasons(render_markdown(report)) == [reason]
+
+
+@pytest.mark.parametrize(("prefix", "mark"), [("pass", "\u2705"), ("FAIL", "\u274c")])
+def test_gate_reason_outcomes_become_marks_not_repeated_words(prefix, mark):
+    report = no_champion(gate={"reasons": [f"{prefix}: RMSE (min) 5.67 \u2264 bound 12"]})
+    md = render_markdown(report)
+    assert verdict_reasons(md) == [f"{mark} RMSE (min) 5.67 \u2264 bound 12"]
+    assert f"{prefix}:" not in md
 
 
 def test_first_model_is_judged_by_bounds_alone():
@@ -291,8 +311,8 @@ def test_first_model_is_judged_by_bounds_alone():
     md = render_markdown(report)
     line = verdict_line(md)
     assert "Would be promoted on merge" in line
-    assert "first model: judged by the gate's absolute bounds alone" in line
-    assert report.gate.reasons[0].replace("<", "&lt;") in line
+    assert "no champion yet, so this first model was judged by the gate's absolute bounds" in line
+    assert verdict_reasons(md) == [report.gate.reasons[0].replace("<", "&lt;")]
     rows = table_after(md, "#### Metrics")
     assert rows[0][:2] == ["Metric", "Candidate v7"]
     assert "Champion" not in md.split("#### Metrics", 1)[1].split("####", 1)[0]
@@ -455,7 +475,7 @@ def test_params_diff_lists_only_changed_values_old_to_new():
         "<code>alpha</code>": "<code>0.01</code> \u2192 <code>0.002</code>",
         "<code>max&#95;iter</code>": "<code>1000</code> \u2192 <code>2000</code>",
     }
-    assert "Estimator <code>Lasso</code> (unchanged)" in md
+    assert "Model <code>Lasso</code> (unchanged)" in md
 
 
 def test_params_diff_shows_estimator_change_and_added_or_removed_params():
@@ -464,7 +484,7 @@ def test_params_diff_shows_estimator_change_and_added_or_removed_params():
         champion={"params": {"alpha": "0.01", "selection": "cyclic"}},
     )
     md = render_markdown(report)
-    assert "Estimator changed: <code>Lasso</code> \u2192 <code>ElasticNet</code>" in md
+    assert "Model changed: <code>Lasso</code> \u2192 <code>ElasticNet</code>" in md
     rows = {cells[0]: cells[1] for cells in table_after(md, "#### Changes")[2:]}
     assert rows == {
         "<code>l1&#95;ratio</code>": "<i>absent</i> \u2192 <code>0.5</code>",
@@ -505,12 +525,69 @@ def test_data_without_champion_digests_has_no_comparison_column():
 def test_cost_in_human_units():
     report = make_report()
     md = render_markdown(report)
-    rows = {cells[0]: cells[1] for cells in table_after(md, "#### Cost")[2:]}
-    assert rows["Training time"] == f"{report.timings_s['train']:.1f} s"
-    assert rows["Model size on disk"] == f"{report.candidate.model_size_bytes / 1024**2:.2f} MB"
+    rows = {cells[0]: cells[1:] for cells in table_after(md, "#### Cost")[2:]}
+    assert rows["Model size on disk"] == [f"{report.candidate.model_size_bytes / 1024**2:.2f} MB"]
     latency = report.candidate.latency
-    label = f"Prediction latency, batch of {latency.batch_size:,} raw records"
-    assert rows[label] == f"p50 {latency.p50_ms:.2f} ms \u00b7 p95 {latency.p95_ms:.2f} ms"
+    where = f"batch of {latency.batch_size:,} raw records"
+    assert rows[f"Prediction latency p50, {where}"] == [f"{latency.p50_ms:.2f} ms"]
+    assert rows[f"Prediction latency p95, {where}"] == [f"{latency.p95_ms:.2f} ms"]
+    assert f"Fit {report.timings_s['train']:.1f} s" in md
+    assert f"Evaluate {report.timings_s['evaluate'] * 1000:.0f} ms" in md
+
+
+@pytest.mark.parametrize(
+    ("key", "label"),
+    [
+        ("load", "Load data"),
+        ("log_model", "Log model"),
+        ("compare", "Compare with champion"),
+        ("warm_cache", "Warm cache"),
+    ],
+)
+def test_timings_have_human_labels(key, label):
+    md = render_markdown(make_report(timings_s={key: 2.5}))
+    assert f"Time: {label} 2.5 s." in md
+
+
+def test_cost_sits_beside_the_champions_with_the_change():
+    champion_latency = {"batch_size": 1000, "p50_ms": 2.0, "p95_ms": 4.0}
+    report = make_report(champion={"model_size_bytes": 921_600, "latency": champion_latency})
+    rows = table_after(render_markdown(report), "#### Cost")
+    assert rows[0] == ["Cost", "Candidate v7", "Champion v3", "\u0394 %"]
+    by_label = {cells[0]: cells[1:] for cells in rows[2:]}
+    size = report.candidate.model_size_bytes
+    assert by_label["Model size on disk"] == [
+        f"{size / 1024**2:.2f} MB",
+        "900.0 KB",
+        f"{(size - 921_600) / 921_600 * 100:+.1f}%",
+    ]
+    p50 = report.candidate.latency.p50_ms
+    label = "Prediction latency p50, batch of 1,000 raw records"
+    assert by_label[label] == [f"{p50:.2f} ms", "2.00 ms", f"{(p50 - 2.0) / 2.0 * 100:+.1f}%"]
+
+
+def test_champion_latency_on_another_batch_size_is_not_compared():
+    latency = {"batch_size": 10, "p50_ms": 2.0, "p95_ms": 4.0}
+    report = make_report(champion={"model_size_bytes": 921_600, "latency": latency})
+    rows = {c[0]: c[1:] for c in table_after(render_markdown(report), "#### Cost")[2:]}
+    assert rows["Prediction latency p50, batch of 1,000 raw records"][1:] == ["\u2014"] * 2
+
+
+def test_estimator_is_the_model_not_a_hyperparameter_row():
+    params = {"estimator": "sklearn.linear_model.Lasso", "alpha": 0.1}
+    report = no_champion(candidate={"estimator": "sklearn.linear_model.Lasso", "params": params})
+    md = render_markdown(report)
+    rows = table_after(md, "#### Hyperparameters")
+    assert [cells[0] for cells in rows[2:]] == ["<code>alpha</code>"]
+    assert "Model <code>sklearn.linear&#95;model.Lasso</code>" in md
+
+
+def test_booleans_have_one_format_whatever_their_source():
+    report = make_report(champion={"params": {"fit_intercept": "False"}})
+    changed = {c[0]: c[1] for c in table_after(render_markdown(report), "#### Changes")[2:]}
+    assert changed["<code>fit&#95;intercept</code>"] == (
+        "<code>false</code> \u2192 <code>true</code>"
+    )
 
 
 @pytest.mark.parametrize(
@@ -694,7 +771,8 @@ def test_body_exactly_at_the_limit_is_untouched():
 
 def test_least_important_details_go_first():
     full = render_markdown(make_report())
-    without_lineage = full[: full.index("<details>")]
+    lineage = full[full.index("<details>") : full.index("</details>") + len("</details>")]
+    without_lineage = full.replace(lineage, "")
     md = render_markdown(make_report(), max_chars=len(without_lineage) + 200)
     assert "<details>" not in md
     assert "```mermaid" in md

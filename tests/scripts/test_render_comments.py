@@ -1,0 +1,116 @@
+"""The example comments drawn as GitHub would draw them (cmark-gfm, its sanitising, Mermaid,
+Chromium), checked by the structure of the page a reviewer sees, not by its pixels."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from types import ModuleType
+
+import pytest
+
+from trip_duration.report.markdown import render_markdown
+
+pytestmark = pytest.mark.slow  # one headless Chromium run per example
+
+VERDICTS = {
+    "first-model": "\u2705 Would be promoted on merge: there is no champion yet",
+    "better": "\u2705 Would be promoted on merge: the quality gate passed against champion v3.",
+    "worse": "\u274c Would not be promoted on merge: the quality gate failed against champion v3.",
+    "failed": "\u274c The workflow failed at step tests: nothing was registered",
+    "tuning": "\u2705 Would be promoted on merge",
+    "truncated": "\u2705 Would be promoted on merge",
+}
+
+
+@pytest.fixture(scope="module")
+def tools(render_comments: ModuleType) -> ModuleType:
+    missing = shutil.which("chromium") is None or not render_comments.MERMAID_JS.is_file()
+    if missing:
+        if os.environ.get("TRIP_DURATION_REQUIRE_RENDER"):  # set by .ci/run, which installs both
+            pytest.fail("chromium or npm mermaid missing: see .ci/run")
+        pytest.skip("needs chromium and `npm ci --prefix scripts/render`")
+    return render_comments
+
+
+@pytest.fixture(scope="module")
+def pages(tools: ModuleType) -> dict[str, tuple[object, list]]:
+    """Each example rendered once: its report, and its page's top-level blocks and status."""
+    rendered = {}
+    for name, build in tools.EXAMPLES.items():
+        report = build()
+        result = tools.render(render_markdown(report))
+        rendered[name] = (report, tools.structure(result.dom), result.status)
+    return rendered
+
+
+@pytest.mark.parametrize("name", list(VERDICTS))
+def test_title_then_verdict_come_first(pages, name):
+    report, blocks, _ = pages[name]
+    assert blocks[0].tag == "h3"
+    assert blocks[0].text.startswith(report.model.title)
+    assert blocks[1].tag == "p"
+    assert blocks[1].text.startswith(VERDICTS[name]), blocks[1].text
+
+
+@pytest.mark.parametrize("name", ["first-model", "better", "worse", "tuning", "truncated"])
+def test_metrics_table_has_a_row_per_metric(pages, name):
+    report, blocks, _ = pages[name]
+    heading = next(i for i, b in enumerate(blocks) if b.tag == "h4" and "Metrics" in b.text)
+    table = blocks[heading + 1] if blocks[heading + 1].tag == "table" else blocks[heading + 2]
+    assert table.tag == "table"
+    metrics = set(report.candidate.metrics) | set(
+        report.champion.metrics if report.champion else {}
+    )
+    assert len(table.rows) == len(metrics)
+    unit = report.model.unit
+    assert table.rows[0][0] == f"RMSE ({unit}) \U0001f3af"
+    assert table.rows[0][1] == f"{report.candidate.metrics['root_mean_squared_error']:,.3f}"
+
+
+@pytest.mark.parametrize("name", list(VERDICTS))
+def test_charts_render_without_mermaid_errors(pages, name):
+    report, blocks, status = pages[name]
+    assert status["errors"] == []
+    charts = (1 if len(report.history) else 0) + (1 if report.tuning else 0)
+    assert status["diagrams"] == status["rendered"] == charts
+    assert sum(block.svgs for block in blocks) == charts
+    assert not any(block.tag == "pre" for block in blocks)  # no chart left as source
+
+
+def test_truncated_example_sheds_the_data_and_says_so(pages):
+    _, blocks, _ = pages["truncated"]
+    assert not any(b.tag == "h4" and b.text == "Data" for b in blocks)
+    assert blocks[-1].text.startswith("\u2702\ufe0f Omitted to fit the comment size limit: data.")
+
+
+def test_lineage_is_folded_and_raw_html_is_sanitised(tools):
+    blocks = tools.structure(
+        tools.render(
+            "### t\n\n<details><summary>Lineage</summary>\n\nx\n\n</details>\n\n"
+            '<p style="color:red" onclick="alert(1)">styled</p>\n\n<script>alert(1)</script>\n'
+        ).dom
+    )
+    assert [b.tag for b in blocks[:3]] == ["h3", "details", "p"]
+    dom = tools.render('<p style="color:red" onclick="x()">s</p>').dom
+    article = dom[dom.index('<article class="markdown-body">') : dom.index("</article>")]
+    assert "style=" not in article
+    assert "onclick" not in article
+    assert "<script>" not in article
+
+
+def test_a_broken_chart_is_reported(tools):
+    result = tools.render("### t\n\n```mermaid\nxychart-beta\n    line [1, 2\n```\n")
+    assert result.status["rendered"] == 0
+    assert result.status["errors"], result.status
+    assert "error" in result.status["errors"][0]["message"].lower()
+
+
+def test_readme_shows_every_example_and_each_image_exists(render_comments):
+    readme = (render_comments.REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    shown = set(re.findall(r"\(docs/images/comment-([a-z-]+)\.png\)", readme))
+    assert shown == set(render_comments.EXAMPLES)
+    for name in shown:
+        image = render_comments.IMAGES / f"comment-{name}.png"
+        assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -1,0 +1,109 @@
+"""Long commands say what they are doing on stderr, as plain lines, and `--quiet` silences them."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from support.project import Project
+from support.stores import sqlite_store
+from trip_duration import progress
+from trip_duration.cli import main
+from trip_duration.tracking.connection import TrackingUnavailableError, with_retries
+
+LINE = re.compile(r"^\[\s*\d+\.\ds\] [^\x00-\x1f\x7f]+$")
+
+
+@pytest.fixture
+def stream() -> io.StringIO:
+    out = io.StringIO()
+    progress.configure(quiet=False, stream=out)
+    yield out
+    progress.configure(quiet=False)
+
+
+def test_lines_are_plain_whatever_the_message_carries(stream):
+    progress.say("loading \x1b[31mdata/bad\rname.parquet\x07\u2026")
+    progress.count("trials", 3, 30)
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 2
+    assert all(LINE.match(line) for line in lines), lines
+    assert lines[0].endswith("loading  [31mdata/bad name.parquet \u2026")
+    assert lines[1].endswith("trials 3/30")
+
+
+def test_quiet_prints_nothing(stream):
+    progress.configure(quiet=True, stream=stream)
+    progress.say("fitting\u2026")
+    progress.count("rows", 10)
+    assert stream.getvalue() == ""
+
+
+def test_retries_say_what_they_wait_for(stream):
+    waits: list[float] = []
+
+    def refuse() -> None:
+        raise OSError("Connection refused")
+
+    with pytest.raises(TrackingUnavailableError):
+        with_retries(
+            refuse, what="tracking server http://mlflow:5000", retries=2, sleep=waits.append
+        )
+    lines = stream.getvalue().splitlines()
+    assert waits == [1.0, 2.0]
+    assert [line.split("] ", 1)[1] for line in lines] == [
+        "tracking server http://mlflow:5000 did not answer; retry 1/2 in 1 s\u2026",
+        "tracking server http://mlflow:5000 did not answer; retry 2/2 in 2 s\u2026",
+    ]
+
+
+@pytest.mark.slow
+def test_train_reports_each_step_and_quiet_silences_it(
+    tmp_path: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    tlc_month: Callable[..., Path],
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+):
+    project = Project.create(tmp_path / "project", sqlite_store(tmp_path_factory, "progress"))
+    for month in (1, 2):
+        tlc_month(
+            rows=200, seed=month, path=project.root / f"data/green_tripdata_2023-0{month}.parquet"
+        )
+    project.enter(monkeypatch)
+    data = ["--train-data", "data/green_tripdata_2023-01.parquet"]
+    data += ["--val-data", "data/green_tripdata_2023-02.parquet"]
+    assert project.cli("train", *data) == 0
+    first = capfd.readouterr().err.splitlines()
+    assert project.cli("promote", "--version", "1", "--val-data", data[3]) == 0
+    promoting = _steps(capfd.readouterr().err)
+    assert promoting[0] == "loading validation data\u2026"
+    assert "scoring candidate v1 on 200 rows\u2026" in promoting
+    assert promoting[-1] == f"gate passed; moving {project.name}@champion to v1\u2026"
+    assert project.cli("train", *data) == 0
+    steps = _steps(capfd.readouterr().err)
+    expected = [
+        "loading data",
+        "connecting to tracking store",
+        "fitting ",
+        "logging model",
+        "evaluating on ",
+        "scoring champion v1",
+        "gate ",
+    ]
+    positions = [next(i for i, s in enumerate(steps) if s.startswith(e)) for e in expected]
+    assert positions == sorted(positions), steps
+    assert any("no champion yet" in line for line in first)
+    assert main(["--quiet", "--config", str(project.config), "train", *data]) == 0
+    assert _steps(capfd.readouterr().err) == []
+
+
+def _steps(err: str) -> list[str]:
+    """The progress lines of a command's stderr, without their clock."""
+    lines = [line for line in err.splitlines() if line.startswith("[")]
+    assert all(LINE.match(line) for line in lines), lines
+    return [line.split("] ", 1)[1] for line in lines]
