@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -65,26 +64,24 @@ def test_retries_say_what_they_wait_for(stream):
 def test_train_reports_each_step_and_quiet_silences_it(
     tmp_path: Path,
     tmp_path_factory: pytest.TempPathFactory,
-    tlc_month: Callable[..., Path],
     monkeypatch: pytest.MonkeyPatch,
     capfd: pytest.CaptureFixture[str],
 ):
     project = Project.create(tmp_path / "project", sqlite_store(tmp_path_factory, "progress"))
-    for month in (1, 2):
-        tlc_month(
-            rows=200, seed=month, path=project.root / f"data/green_tripdata_2023-0{month}.parquet"
-        )
     project.enter(monkeypatch)
-    data = ["--train-data", "data/green_tripdata_2023-01.parquet"]
-    data += ["--val-data", "data/green_tripdata_2023-02.parquet"]
-    assert project.cli("train", *data) == 0
+
+    def loud(*args: str) -> int:
+        return main(["--config", str(project.config), *args])
+
+    assert loud("train") == 0
     first = capfd.readouterr().err.splitlines()
-    assert project.cli("promote", "--version", "1", "--val-data", data[3]) == 0
+    assert loud("promote", "--version", "1") == 0
     promoting = _steps(capfd.readouterr().err)
+    rows = project.data("validation").rows
     assert promoting[0] == "loading validation data\u2026"
-    assert "scoring candidate v1 on 200 rows\u2026" in promoting
+    assert f"scoring candidate v1 on {rows} rows\u2026" in promoting
     assert promoting[-1] == f"gate passed; moving {project.name}@champion to v1\u2026"
-    assert project.cli("train", *data) == 0
+    assert loud("train") == 0
     steps = _steps(capfd.readouterr().err)
     expected = [
         "loading data",
@@ -98,7 +95,7 @@ def test_train_reports_each_step_and_quiet_silences_it(
     positions = [next(i for i, s in enumerate(steps) if s.startswith(e)) for e in expected]
     assert positions == sorted(positions), steps
     assert any("no champion yet" in line for line in first)
-    assert main(["--quiet", "--config", str(project.config), "train", *data]) == 0
+    assert main(["--quiet", "--config", str(project.config), "train"]) == 0
     assert _steps(capfd.readouterr().err) == []
 
 
