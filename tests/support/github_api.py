@@ -63,6 +63,7 @@ class _Fault:
     headers: dict[str, str] = field(default_factory=dict)
     body: Any = None
     times: int = 1
+    applied: bool = False  # do the call's work first, then answer with the fault anyway
 
 
 def _sha(*parts: object) -> str:
@@ -273,11 +274,17 @@ class FakeGitHub:
         headers: dict[str, str] | None = None,
         body: Any = None,
         times: int = 1,
+        applied: bool = False,
     ) -> None:
-        """Answer the next `times` matching calls (method or "*") with `status` instead."""
+        """Answer the next `times` matching calls (method or "*") with `status` instead.
+
+        `applied=True` carries the call out before answering with the fault, as when a
+        gateway times out after GitHub did the write (a 502/504 that still created a comment).
+        """
         with self._lock:
             lowered = {k.lower(): str(v) for k, v in (headers or {}).items()}
-            self._faults.append(_Fault(method.upper(), path_regex, status, lowered, body, times))
+            fault = _Fault(method.upper(), path_regex, status, lowered, body, times, applied)
+            self._faults.append(fault)
 
     def state(self) -> dict[str, Any]:
         with self._lock:
@@ -448,7 +455,14 @@ class FakeGitHub:
                 fault.times -= 1
                 if fault.times <= 0:
                     self._faults.remove(fault)
+                if fault.applied:
+                    self._respond_normally(method, path, query, auth, raw)
                 return fault.status, self._fault_body(fault), fault.headers
+        return self._respond_normally(method, path, query, auth, raw)
+
+    def _respond_normally(
+        self, method: str, path: str, query: dict[str, str], auth: str, raw: bytes
+    ) -> tuple[int, Any, dict[str, str]]:
         if not auth:
             return _error(401, "Requires authentication")
         scheme, _, credential = auth.partition(" ")

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import requests
 
@@ -154,7 +154,8 @@ class GitHubClient:
         params: JSON | None = {"per_page": 100}
         seen: set[str] = set()
         while url:
-            if url in seen:
+            key = _page_key(url, params)
+            if key in seen:
                 raise GitHubError(
                     f"GitHub's pagination for GET {path} links back to a page already read "
                     f"({urlsplit(url).path}?{urlsplit(url).query}): stopping"
@@ -164,7 +165,7 @@ class GitHubClient:
                     f"GET {path} has more than {self.max_pages} pages "
                     f"(max_pages={self.max_pages}): stopping"
                 )
-            seen.add(url)
+            seen.add(key)
             response = self._request("GET", url, params=params)
             page = _decode(response)
             if not isinstance(page, list):
@@ -271,6 +272,14 @@ class GitHubClient:
 
     def _scrub(self, text: str) -> str:
         return text.replace(self._token, "***")
+
+
+def _page_key(url: str, params: JSON | None) -> str:
+    """One spelling per page, whatever the order of its query or where per_page came from."""
+    parts = urlsplit(url)
+    query = sorted(parse_qsl(parts.query, keep_blank_values=True))
+    query += sorted((str(k), str(v)) for k, v in (params or {}).items())
+    return f"{parts.netloc.lower()}{parts.path}?{urlencode(sorted(set(query)))}"
 
 
 def _decode(response: requests.Response) -> Any:
