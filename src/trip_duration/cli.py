@@ -254,8 +254,8 @@ def cmd_comment(args: argparse.Namespace) -> int:
     head = args.head_sha or report.lineage.head_sha
     if not head:
         raise UserError("comment needs --head-sha (or a report that records the PR head SHA)")
-    hint = args.pr if args.pr is not None else report.lineage.pr_number
-    pr = resolve_pr_for_head(client, head, hint, explain=lambda why: print(f"skipped: {why}"))
+    # The artifact's own PR number is never a hint: the PR is the one GitHub says has `head`.
+    pr = resolve_pr_for_head(client, head, args.pr, explain=lambda why: print(f"skipped: {why}"))
     if pr is None:
         return 0
     view = trusted.trusted_view(

@@ -151,6 +151,7 @@ def local_repository_args(workflow_texts: Iterable[str]) -> list[str]:
                 args += ["--local-repository", mapping]
     return args
 
+
 DROPPED_ENV_PREFIXES = ("GITHUB_", "RUNNER_", "ACTIONS_", "INPUT_", "UV_", "MLFLOW_", "PYTEST_")
 DROPPED_ENV = {
     "VIRTUAL_ENV",

@@ -66,7 +66,7 @@ class GitHubClient:
         max_wait: float = DEFAULT_MAX_WAIT,
         max_pages: int = MAX_PAGES,
         timeout: float = 30.0,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         if not token:
@@ -80,7 +80,8 @@ class GitHubClient:
         self.waited = 0.0  # across every call of this client, i.e. of one command
         self._token = token
         self._session = session or requests.Session()
-        self._sleep, self._clock = sleep, clock
+        self._sleep = sleep or (lambda seconds: time.sleep(seconds))  # looked up when called
+        self._clock = clock
 
     @classmethod
     def from_env(cls, **kwargs: Any) -> GitHubClient:

@@ -103,7 +103,13 @@ def trusted_view(
         model_version=keep(report.links.model_version, mlflow_bases),
         workflow_run=workflow_run,
     )
+    # The artifact's `git_commit` (the PR run's test merge) cannot be checked: it is left out.
     lineage = report.lineage.model_copy(
-        update={"head_sha": head_sha, "pr_number": pr, "workflow_run_url": workflow_run}
+        update={
+            "head_sha": head_sha,
+            "pr_number": pr,
+            "workflow_run_url": workflow_run,
+            "git_commit": None,
+        }
     )
     return report.model_copy(update={"links": links, "lineage": lineage})

@@ -118,4 +118,5 @@ def test_uv_is_pinned_in_pyproject_and_every_workflow_installs_that_pin() -> Non
     steps = setup_uv_steps()
     assert steps
     for name, inputs in steps:
-        assert inputs.get("version-file") == "pyproject.toml" and "version" not in inputs, name
+        assert inputs.get("version-file") == "pyproject.toml", name
+        assert "version" not in inputs, name
