@@ -110,10 +110,6 @@ def test_waits_are_capped_per_command_not_per_request(gh: FakeGitHub, waits: lis
     assert len(message.splitlines()) == 1
 
 
-def test_the_default_budget_is_documented_and_about_two_minutes(client: GitHubClient) -> None:
-    assert 60 <= client.max_wait <= 300
-
-
 def marked(gh: FakeGitHub) -> list[dict]:
     return [c for c in gh.comments(7) if MARKER in c["body"]]
 
