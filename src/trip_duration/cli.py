@@ -82,8 +82,9 @@ def _parser() -> argparse.ArgumentParser:
     comment.add_argument("--report", type=Path, required=True, help="JSON report to post")
     comment.add_argument(
         "--conclusion",
-        help="conclusion of the PR workflow run; a failed run without a report still gets a "
-        "comment saying so",
+        help="conclusion of the PR workflow run; a failed, timed-out or unstartable run without "
+        "a report still gets a comment saying so; action_required, cancelled, skipped and "
+        "stale runs get no comment",
     )
     comment.add_argument("--pr", type=int, help="PR number (untrusted hint; checked via the API)")
     comment.add_argument(
