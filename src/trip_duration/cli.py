@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from trip_duration import progress
-from trip_duration.errors import UserError
+from trip_duration.errors import NoCandidateError, UserError
 
 EXIT_ERROR = 1
 EXIT_GATE_FAILED = 3
@@ -84,12 +84,19 @@ def _parser() -> argparse.ArgumentParser:
     comment.add_argument("--report", type=Path, required=True, help="JSON report to post")
     comment.add_argument(
         "--conclusion",
-        help="conclusion of the PR workflow run; a failed run without a report still gets a "
-        "comment saying so",
+        help="conclusion of the PR workflow run; a failed, timed-out or unstartable run without "
+        "a report still gets a comment saying so; action_required, cancelled, skipped and "
+        "stale runs get no comment",
     )
     comment.add_argument("--pr", type=int, help="PR number (untrusted hint; checked via the API)")
     comment.add_argument(
         "--head-sha", help="the PR head SHA the report must belong to (from the trusted event)"
+    )
+    comment.add_argument(
+        "--run-url",
+        help="the PR workflow run's page (workflow_run.html_url): the comment links to it; "
+        "the artifact's own links to GitHub or MLflow are kept only when they point at this "
+        "repository or at MLFLOW_UI_URL",
     )
 
     promote = commands.add_parser(
@@ -237,30 +244,48 @@ def _failed_report(path: Path | None, failed_step: str, root: Path):
 
 
 def cmd_comment(args: argparse.Namespace) -> int:
+    from trip_duration.github import trusted
+    from trip_duration.github.changes import model_inputs_changed
     from trip_duration.github.client import GitHubClient
     from trip_duration.github.comment import resolve_pr_for_head, upsert_sticky_comment
+    from trip_duration.github.status import set_model_gate, verdict
     from trip_duration.report.document import load_report
     from trip_duration.report.markdown import render_configured
 
     settings = _settings(args)
-    if args.report.exists() or args.conclusion in (None, "success"):
+    skip = trusted.skip_reason(args.conclusion)
+    if skip is not None:
+        print(f"skipped: {skip} ({args.conclusion}): no comment, no model-gate status")
+        return 0
+    if args.report.exists() or not trusted.is_failure(args.conclusion):
         report = load_report(args.report)
     else:
-        report = _failed_report(
-            None, f"the workflow ({args.conclusion}, before any report)", settings.root
-        )
+        report = trusted.failure_report(args.conclusion, args.head_sha, args.run_url)
     client = GitHubClient.from_env()
     head = args.head_sha or report.lineage.head_sha
     if not head:
         raise UserError("comment needs --head-sha (or a report that records the PR head SHA)")
-    hint = args.pr if args.pr is not None else report.lineage.pr_number
-    pr = resolve_pr_for_head(client, head, hint, explain=lambda why: print(f"skipped: {why}"))
+    # The artifact's own PR number is never a hint: the PR is the one GitHub says has `head`.
+    pr = resolve_pr_for_head(client, head, args.pr, explain=lambda why: print(f"skipped: {why}"))
     if pr is None:
         return 0
+    view = trusted.trusted_view(
+        report,
+        head_sha=head,
+        pr=pr,
+        run_url=args.run_url,
+        repository=client.repository,
+        mlflow_ui=os.environ.get("MLFLOW_UI_URL") or settings.tracking.ui_url,
+        github_server=os.environ.get("GITHUB_SERVER_URL") or trusted.GITHUB_SERVER,
+    )
     result = upsert_sticky_comment(
-        client, pr, render_configured(settings, report), author=settings.report.comment_author
+        client, pr, render_configured(settings, view), author=settings.report.comment_author
     )
     print(f"{result.action} comment {result.comment_id} on PR #{pr}: {result.html_url}")
+    inputs = settings.promotion.model_inputs
+    state, description = verdict(view, lambda: model_inputs_changed(client, pr, inputs))
+    set_model_gate(client, head, state, description, result.html_url or args.run_url)
+    print(f"model-gate {state} on {head[:12]}: {description}")
     return 0
 
 
@@ -269,12 +294,17 @@ def cmd_promote(args: argparse.Namespace) -> int:
     from trip_duration.report.markdown import write_step_summary
 
     settings = _settings(args)
-    pr, head_sha = args.pr, args.head_sha
+    pr, head_sha, github = args.pr, args.head_sha, None
     if args.merge_commit:
         from trip_duration.github.client import GitHubClient
-        from trip_duration.github.comment import merged_pr_for_commit
+        from trip_duration.github.merges import find_merged_pr
 
-        found = merged_pr_for_commit(GitHubClient.from_env(), args.merge_commit)
+        github = GitHubClient.from_env()
+        try:
+            found = find_merged_pr(github, args.merge_commit)
+        except UserError as exc:
+            write_step_summary(f"### Promotion\n\n❌ {exc}\n")
+            raise
         if found is None:
             message = (
                 f"{args.merge_commit[:12]} merged no pull request (a direct push): nothing promoted"
@@ -293,12 +323,45 @@ def cmd_promote(args: argparse.Namespace) -> int:
             commit=args.commit or args.merge_commit or os.environ.get("GITHUB_SHA"),
             val_path=args.val_data,
         )
+    except NoCandidateError as exc:
+        if github is None or pr is None:
+            write_step_summary(f"### Promotion\n\n❌ {exc}\n")
+            raise
+        message = _no_candidate(github, pr, settings.promotion.model_inputs, exc)
+        print(message)
+        write_step_summary(f"### Promotion\n\n{message}\n")
+        return 0
     except UserError as exc:
         write_step_summary(f"### Promotion\n\n❌ {exc}\n")
         raise
     print(outcome.message)
     write_step_summary(f"### Promotion\n\n✅ {outcome.message}\n")
     return 0
+
+
+def _no_candidate(github, pr: int, patterns: Sequence[str], error: UserError) -> str:
+    """A merged PR with no registered version: fine if it changed no model input, else fail.
+
+    Such a PR's runs had no tracking credentials (a fork, or Dependabot without Dependabot
+    secrets); a workflow or docs change needs no promotion, a model change must not vanish.
+    """
+    from trip_duration.github.changes import model_inputs_changed
+    from trip_duration.report.markdown import write_step_summary
+
+    touched = model_inputs_changed(github, pr, patterns)
+    if touched:
+        more = f" and {len(touched) - 1} more" if len(touched) > 1 else ""
+        message = (
+            f"{error}; PR #{pr} changes model inputs ({touched[0]}{more}), so it cannot be "
+            "skipped: give its runs tracking credentials (Dependabot secrets for Dependabot "
+            "PRs), re-run its PR workflow, then re-run this one"
+        )
+        write_step_summary(f"### Promotion\n\n❌ {message}\n")
+        raise NoCandidateError(message)
+    return (
+        f"PR #{pr} registered no model version and changes no model input "
+        f"({', '.join(patterns)}): nothing to promote"
+    )
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:

@@ -124,12 +124,28 @@ class ReportConfig(_Section):
         return value
 
 
+class PromotionConfig(_Section):
+    """What counts as a model input: a merged PR that registered no candidate (no tracking
+    credentials) passes promotion only if it changed none of these paths (globs, `**` spans
+    folders)."""
+
+    model_inputs: list[str] = ["src/**", "data/**", "pyproject.toml", "uv.lock"]
+
+    @field_validator("model_inputs")
+    @classmethod
+    def _non_empty(cls, patterns: list[str]) -> list[str]:
+        if not patterns or any(not p.strip() for p in patterns):
+            raise ValueError("give at least one non-empty glob")
+        return patterns
+
+
 class Settings(_Section):
     data: DataConfig = DataConfig()
     model: ModelConfig = ModelConfig()
     gate: GateConfig = GateConfig()
     tracking: TrackingConfig = TrackingConfig()
     report: ReportConfig = ReportConfig()
+    promotion: PromotionConfig = PromotionConfig()
     root: Path = Path(".")
 
     def path(self, value: Path) -> Path:

@@ -122,7 +122,37 @@ PINNED_ACTIONS: dict[str, str] = {
     "actions/upload-artifact@bbbca2ddaa5d8feaa63e36b76fdaad77386f024f": "upload-artifact",
     "actions/download-artifact@3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c": "download-artifact",
 }
-"""The `uses:` lines the workflows must carry, mapped to the stand-in folders."""
+"""The `uses:` lines the workflows carry today, mapped to the stand-in folders."""
+
+STANDINS: dict[str, str] = {uses.split("@")[0]: folder for uses, folder in PINNED_ACTIONS.items()}
+"""Stand-in folder by action name: a workflow may pin any SHA (Dependabot moves them)."""
+
+_USES = re.compile(r"""^\s*(?:-\s+)?uses:\s*["']?([^\s"'#]+)""", re.MULTILINE)
+
+
+def uses_lines(workflow_text: str) -> list[str]:
+    """Every remote `owner/repo@ref` a workflow file uses (local `./` and docker ones left out)."""
+    found = []
+    for uses in _USES.findall(workflow_text):
+        if "@" in uses and not uses.startswith(("./", "docker://")) and uses not in found:
+            found.append(uses)
+    return found
+
+
+def local_repository_args(workflow_texts: Iterable[str]) -> list[str]:
+    """`--local-repository name@ref=folder` for each action used, by name whatever its ref."""
+    args: list[str] = []
+    for text in workflow_texts:
+        for uses in uses_lines(text):
+            name = uses.split("@", 1)[0]
+            if name not in STANDINS:
+                known = ", ".join(sorted(STANDINS))
+                raise ValueError(f"no stand-in for {uses} (stand-ins exist for {known})")
+            mapping = f"{uses}={ACTIONS_DIR / STANDINS[name]}"
+            if mapping not in args:
+                args += ["--local-repository", mapping]
+    return args
+
 
 DROPPED_ENV_PREFIXES = ("GITHUB_", "RUNNER_", "ACTIONS_", "INPUT_", "UV_", "MLFLOW_", "PYTEST_")
 DROPPED_ENV = {
@@ -719,13 +749,21 @@ def act_command(
     empty_file: Path,
     job: str | None = None,
     actor: str = "octocat",
+    workflow_text: str | None = None,
 ) -> list[str]:
-    """The act command line: host mode, stand-ins mapped, nothing listening but loopback."""
+    """The act command line: host mode, stand-ins mapped, nothing listening but loopback.
+
+    With `workflow_text`, every action it uses is mapped by name (whatever SHA it pins);
+    without it, the pinned `uses:` lines are.
+    """
     cmd = [str(binary), event_name, "--json", "-W", workflow, "-e", str(event_file)]
     for platform in PLATFORMS:
         cmd += ["-P", f"{platform}=-self-hosted"]
-    for uses, folder in PINNED_ACTIONS.items():
-        cmd += ["--local-repository", f"{uses}={ACTIONS_DIR / folder}"]
+    if workflow_text is not None:
+        cmd += local_repository_args([workflow_text])
+    else:
+        for uses, folder in PINNED_ACTIONS.items():
+            cmd += ["--local-repository", f"{uses}={ACTIONS_DIR / folder}"]
     cmd += [
         "--artifact-server-addr",
         "127.0.0.1",
@@ -818,6 +856,7 @@ def run_act(
         empty_file=empty_file,
         job=job,
         actor=sender,
+        workflow_text=(repo_dir / workflow).read_text(encoding="utf-8"),
     )
 
     started = time.monotonic()

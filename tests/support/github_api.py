@@ -37,7 +37,12 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 BOT_LOGIN = "github-actions[bot]"
 MAX_BODY = 65_536
 DOCS = "https://docs.github.com/rest"
-ADMIN_METHODS = ("add_pull", "merge_pull", "set_head", "add_commit", "add_comment", "fail_next")
+ADMIN_METHODS = (
+    "add_pull", "merge_pull", "set_head", "add_commit", "add_comment", "fail_next",
+    "set_files", "lag_commit_pulls",
+)  # fmt: skip
+STATUS_STATES = ("error", "failure", "pending", "success")
+MAX_STATUS_DESCRIPTION = 140
 
 
 @dataclass
@@ -58,6 +63,7 @@ class _Fault:
     headers: dict[str, str] = field(default_factory=dict)
     body: Any = None
     times: int = 1
+    applied: bool = False  # do the call's work first, then answer with the fault anyway
 
 
 def _sha(*parts: object) -> str:
@@ -97,6 +103,10 @@ class FakeGitHub:
         self._pulls: dict[int, dict[str, Any]] = {}
         self._comments: dict[int, dict[str, Any]] = {}
         self._commits: set[str] = set()
+        self._messages: dict[str, str] = {}  # commit SHA -> message, for GET /commits/{sha}
+        self._statuses: list[dict[str, Any]] = []
+        self._files: dict[int, list[str]] = {}  # PR number -> changed paths
+        self._pulls_lag = 0  # how many more commits/{sha}/pulls calls answer [] (GitHub's lag)
         self._faults: list[_Fault] = []
         self._next_id = 1_000_000_001
         self._lock = threading.RLock()
@@ -144,8 +154,12 @@ class FakeGitHub:
         head_repo: str | None = None,
         user: str = "contributor",
         title: str | None = None,
+        files: list[str] | None = None,
     ) -> dict[str, Any]:
-        """Open (or record an already closed/merged) PR; `head_repo` other than ours = a fork."""
+        """Open (or record an already closed/merged) PR; `head_repo` other than ours = a fork.
+
+        `files` are the paths the PR changes, as `GET /pulls/{n}/files` lists them.
+        """
         with self._lock:
             now = _iso(time.time())
             self._pulls[number] = {
@@ -165,8 +179,12 @@ class FakeGitHub:
                 "shas": [head_sha],
             }
             self._commits.update({head_sha, self._pulls[number]["base_sha"]})
+            self._files[number] = list(files) if files is not None else ["src/change.py"]
             if merged:
                 self._commits.add(self._pulls[number]["merge_commit_sha"])
+                self._messages.setdefault(
+                    self._pulls[number]["merge_commit_sha"], self._merge_message(number)
+                )
             self._changed()
             return self.pull(number)
 
@@ -180,9 +198,13 @@ class FakeGitHub:
             self._commits.add(head_sha)
             self._changed()
 
-    def merge_pull(self, number: int, merge_commit_sha: str) -> None:
-        """Merge the PR; `commits/{merge_commit_sha}/pulls` then lists it, as on GitHub."""
+    def merge_pull(self, number: int, merge_commit_sha: str, message: str | None = None) -> None:
+        """Merge the PR; `commits/{merge_commit_sha}/pulls` then lists it, as on GitHub.
+
+        `message` is the merge commit's message (default: GitHub's merge-commit wording).
+        """
         with self._lock:
+            self._messages[merge_commit_sha] = message or self._merge_message(number)
             now = _iso(time.time())
             self._pulls[number].update(
                 state="closed", merged_at=now, closed_at=now, updated_at=now,
@@ -191,11 +213,35 @@ class FakeGitHub:
             self._commits.add(merge_commit_sha)
             self._changed()
 
-    def add_commit(self, sha: str) -> None:
+    def add_commit(self, sha: str, message: str = "Direct change") -> None:
         """A commit with no PR (e.g. a direct push to main)."""
         with self._lock:
             self._commits.add(sha)
+            self._messages[sha] = message
             self._changed()
+
+    def set_files(self, number: int, files: list[str]) -> None:
+        """The paths PR `number` changes."""
+        with self._lock:
+            self._files[number] = list(files)
+            self._changed()
+
+    def lag_commit_pulls(self, times: int) -> None:
+        """The next `times` calls of `commits/{sha}/pulls` answer `[]`, as GitHub does for a
+        short while after a merge commit is pushed."""
+        with self._lock:
+            self._pulls_lag = int(times)
+            self._changed()
+
+    def statuses(self, sha: str) -> list[dict[str, Any]]:
+        """The commit statuses of `sha`, newest first, as `GET /commits/{sha}/statuses`."""
+        with self._lock:
+            return [self._status_json(x) for x in reversed(self._statuses) if x["sha"] == sha]
+
+    def _merge_message(self, number: int) -> str:
+        pull = self._pulls[number]
+        owner = pull["head_repo"].split("/")[0]
+        return f"Merge pull request #{number} from {owner}/{pull['head_ref']}\n\n{pull['title']}"
 
     def add_comment(self, number: int, body: str, login: str = "octocat") -> dict[str, Any]:
         """Seed a comment as if `login` had written it."""
@@ -228,11 +274,17 @@ class FakeGitHub:
         headers: dict[str, str] | None = None,
         body: Any = None,
         times: int = 1,
+        applied: bool = False,
     ) -> None:
-        """Answer the next `times` matching calls (method or "*") with `status` instead."""
+        """Answer the next `times` matching calls (method or "*") with `status` instead.
+
+        `applied=True` carries the call out before answering with the fault, as when a
+        gateway times out after GitHub did the write (a 502/504 that still created a comment).
+        """
         with self._lock:
             lowered = {k.lower(): str(v) for k, v in (headers or {}).items()}
-            self._faults.append(_Fault(method.upper(), path_regex, status, lowered, body, times))
+            fault = _Fault(method.upper(), path_regex, status, lowered, body, times, applied)
+            self._faults.append(fault)
 
     def state(self) -> dict[str, Any]:
         with self._lock:
@@ -242,6 +294,10 @@ class FakeGitHub:
                 "pulls": list(self._pulls.values()),
                 "comments": list(self._comments.values()),
                 "commits": sorted(self._commits),
+                "messages": self._messages,
+                "statuses": self._statuses,
+                "files": {str(n): f for n, f in self._files.items()},
+                "pulls_lag": self._pulls_lag,
                 "requests": [asdict(r) for r in self.requests],
             }
 
@@ -257,6 +313,10 @@ class FakeGitHub:
         self._pulls = {p["number"]: p for p in state.get("pulls", [])}
         self._comments = {c["id"]: c for c in state.get("comments", [])}
         self._commits = set(state.get("commits", []))
+        self._messages = dict(state.get("messages", {}))
+        self._statuses = list(state.get("statuses", []))
+        self._files = {int(n): f for n, f in state.get("files", {}).items()}
+        self._pulls_lag = int(state.get("pulls_lag", 0))
         self._next_id = state.get("next_id", self._next_id)
         self.requests = [Request(**r) for r in state.get("requests", [])]
 
@@ -293,6 +353,42 @@ class FakeGitHub:
             "created_at": c["created_at"], "updated_at": c["updated_at"], "body": c["body"],
             "author_association": "NONE" if c["login"].endswith("[bot]") else "CONTRIBUTOR",
             "performed_via_github_app": None,
+        }  # fmt: skip
+
+    def _status_json(self, x: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "url": f"{self.url}/repos/{self.repository}/statuses/{x['sha']}",
+            "avatar_url": "https://avatars.githubusercontent.com/in/15368?v=4",
+            "id": x["id"], "node_id": f"SC_kwDO{x['id']:x}", "state": x["state"],
+            "description": x["description"], "target_url": x["target_url"],
+            "context": x["context"], "created_at": x["created_at"],
+            "updated_at": x["created_at"], "creator": self._user(self.login),
+        }  # fmt: skip
+
+    def _file_json(self, number: int, index: int, filename: str) -> dict[str, Any]:
+        head = self._pulls[number]["head_sha"]
+        blob = _sha("blob", number, filename)
+        return {
+            "sha": blob, "filename": filename, "status": "modified",
+            "additions": 1, "deletions": 1, "changes": 2,
+            "blob_url": f"https://github.com/{self.repository}/blob/{head}/{filename}",
+            "raw_url": f"https://github.com/{self.repository}/raw/{head}/{filename}",
+            "contents_url": f"{self.url}/repos/{self.repository}/contents/{filename}?ref={head}",
+            "patch": f"@@ -{index + 1} +{index + 1} @@\n-old\n+new",
+        }  # fmt: skip
+
+    def _commit_json(self, sha: str) -> dict[str, Any]:
+        return {
+            "url": f"{self.url}/repos/{self.repository}/commits/{sha}", "sha": sha,
+            "node_id": f"C_kwDO{sha[:12]}",
+            "html_url": f"https://github.com/{self.repository}/commit/{sha}",
+            "commit": {
+                "message": self._messages.get(sha, "Change"),
+                "author": {"name": "Octo Cat", "email": "octocat@example.com",
+                           "date": _iso(time.time())},
+                "tree": {"sha": _sha("tree", sha)},
+            },
+            "parents": [], "files": [],
         }  # fmt: skip
 
     def _pull_json(self, p: dict[str, Any], *, full: bool) -> dict[str, Any]:
@@ -359,7 +455,14 @@ class FakeGitHub:
                 fault.times -= 1
                 if fault.times <= 0:
                     self._faults.remove(fault)
+                if fault.applied:
+                    self._respond_normally(method, path, query, auth, raw)
                 return fault.status, self._fault_body(fault), fault.headers
+        return self._respond_normally(method, path, query, auth, raw)
+
+    def _respond_normally(
+        self, method: str, path: str, query: dict[str, str], auth: str, raw: bytes
+    ) -> tuple[int, Any, dict[str, str]]:
         if not auth:
             return _error(401, "Requires authentication")
         scheme, _, credential = auth.partition(" ")
@@ -406,10 +509,26 @@ class FakeGitHub:
         m = re.fullmatch(r"/pulls/(\d+)", rest)
         if m and int(m[1]) in self._pulls and method == "GET":
             return 200, self._pull_json(self._pulls[int(m[1])], full=True), {}
+        m = re.fullmatch(r"/pulls/(\d+)/files", rest)
+        if m and int(m[1]) in self._pulls and method == "GET":
+            number = int(m[1])
+            files = [self._file_json(number, i, f) for i, f in enumerate(self._files[number])]
+            return self._page(files[:3000], rest, query)  # GitHub lists at most 3,000 files
+        if (m := re.fullmatch(r"/statuses/([^/]+)", rest)) and method == "POST":
+            return self._create_status(m[1], raw)
+        if (m := re.fullmatch(r"/commits/([^/]+)/statuses", rest)) and method == "GET":
+            return self._page(self.statuses(m[1]), rest, query)
+        if (m := re.fullmatch(r"/commits/([^/]+)", rest)) and method == "GET":
+            if m[1] not in self._commits:
+                return _error(422, f"No commit found for SHA: {m[1]}")
+            return 200, self._commit_json(m[1]), {}
         if (m := re.fullmatch(r"/commits/([^/]+)/pulls", rest)) and method == "GET":
             sha = m[1]
             if sha not in self._commits:
                 return _error(422, f"No commit found for SHA: {sha}")
+            if self._pulls_lag > 0:
+                self._pulls_lag -= 1
+                return 200, [], {}
             pulls = [
                 self._pull_json(p, full=False)
                 for p in self._pulls.values()
@@ -418,6 +537,34 @@ class FakeGitHub:
             ]
             return self._page(pulls, rest, query)
         return _error(404, "Not Found")
+
+    def _create_status(self, sha: str, raw: bytes) -> tuple[int, Any, dict[str, str]]:
+        """POST /statuses/{sha}, validated the way GitHub validates it."""
+        if sha not in self._commits:
+            return _error(422, f"No commit found for SHA: {sha}")
+        try:
+            data = json.loads(raw or b"{}")
+        except ValueError:
+            return 400, {"message": "Problems parsing JSON", "documentation_url": DOCS}, {}
+        if not isinstance(data, dict) or data.get("state") not in STATUS_STATES:
+            return _error(422, 'Invalid request.\n\nFor \'properties/state\', value is not one of '
+                          f"{list(STATUS_STATES)}.")  # fmt: skip
+        description = data.get("description")
+        if isinstance(description, str) and len(description) > MAX_STATUS_DESCRIPTION:
+            status, payload, headers = _error(422, "Validation Failed")
+            error = {
+                "resource": "Status", "code": "custom", "field": "description",
+                "message": "description is too long (maximum is 140 characters)",
+            }  # fmt: skip
+            return status, payload | {"errors": [error]}, headers
+        status_id, self._next_id = self._next_id, self._next_id + 1
+        entry = {
+            "id": status_id, "sha": sha, "state": data["state"], "description": description,
+            "target_url": data.get("target_url"), "context": data.get("context") or "default",
+            "created_at": _iso(time.time()),
+        }  # fmt: skip
+        self._statuses.append(entry)
+        return 201, self._status_json(entry), {}
 
     def _page(
         self, items: list[Any], rest: str, query: dict[str, str]

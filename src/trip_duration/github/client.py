@@ -2,6 +2,10 @@
 
 Errors surface as one-line `GitHubError`s that say what to fix, because they end up in
 Actions logs where a stack trace from deep inside `requests` helps nobody.
+
+Waiting is bounded per client, and a command uses one client: `max_wait` is the total time
+all its retries, rate-limit pauses and lag waits may sleep, so a string of `retry-after`
+answers cannot stretch one command past it. Pagination is capped and never revisits a page.
 """
 
 from __future__ import annotations
@@ -12,14 +16,17 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import requests
 
+from trip_duration import progress
 from trip_duration.errors import UserError
 
 JSON = dict[str, Any]
 DEFAULT_API_URL = "https://api.github.com"
+DEFAULT_MAX_WAIT = 120.0  # seconds a whole command may spend waiting on GitHub
+MAX_PAGES = 50  # 5,000 items at 100 a page; GitHub caps a PR's files at 3,000
 _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _LINK = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]*)*)")
 _REL = re.compile(r'rel\s*=\s*"?([^";,]+)"?')
@@ -31,6 +38,7 @@ class GitHubError(UserError):
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(" ".join(message.split()))
         self.status = status
+        self.ambiguous = False  # a write that may have happened despite the error
 
 
 def parse_link_header(value: str | None) -> dict[str, str]:
@@ -55,9 +63,10 @@ class GitHubClient:
         *,
         max_retries: int = 4,
         backoff: float = 1.0,
-        max_wait: float = 300.0,
+        max_wait: float = DEFAULT_MAX_WAIT,
+        max_pages: int = MAX_PAGES,
         timeout: float = 30.0,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         if not token:
@@ -67,10 +76,12 @@ class GitHubClient:
         self.api_url = api_url.rstrip("/")
         self.repository = repository
         self.max_retries, self.backoff, self.max_wait = max_retries, backoff, max_wait
-        self.timeout = timeout
+        self.max_pages, self.timeout = max_pages, timeout
+        self.waited = 0.0  # across every call of this client, i.e. of one command
         self._token = token
         self._session = session or requests.Session()
-        self._sleep, self._clock = sleep, clock
+        self._sleep = sleep or (lambda seconds: time.sleep(seconds))  # looked up when called
+        self._clock = clock
 
     @classmethod
     def from_env(cls, **kwargs: Any) -> GitHubClient:
@@ -92,8 +103,10 @@ class GitHubClient:
         yield from self._paginate(f"/repos/{self.repository}/issues/{int(number)}/comments")
 
     def create_issue_comment(self, number: int, body: str) -> JSON:
+        """One POST, never retried here after a 5xx or a timeout: GitHub may have created the
+        comment anyway, so the caller must look before posting again (see comment.py)."""
         path = f"/repos/{self.repository}/issues/{int(number)}/comments"
-        return self._call("POST", path, {"body": body})
+        return self._call("POST", path, {"body": body}, ambiguous_retry=False)
 
     def update_issue_comment(self, comment_id: int, body: str) -> JSON:
         path = f"/repos/{self.repository}/issues/comments/{int(comment_id)}"
@@ -106,13 +119,54 @@ class GitHubClient:
         """PRs associated with a commit: open PRs it belongs to, or the merged PR that landed it."""
         return list(self._paginate(f"/repos/{self.repository}/commits/{quote(sha, safe='')}/pulls"))
 
-    def _call(self, method: str, path: str, body: JSON | None = None) -> Any:
-        return _decode(self._request(method, self.api_url + path, body=body))
+    def get_commit(self, sha: str) -> JSON:
+        return self._call("GET", f"/repos/{self.repository}/commits/{quote(sha, safe='')}")
+
+    def iter_pull_files(self, number: int) -> Iterator[JSON]:
+        """The files a PR changes (`filename`, `status`, `previous_filename` on renames)."""
+        yield from self._paginate(f"/repos/{self.repository}/pulls/{int(number)}/files")
+
+    def create_commit_status(
+        self, sha: str, state: str, *, context: str, description: str, target_url: str | None
+    ) -> JSON:
+        """A commit status; re-sending one is harmless (the newest per context wins)."""
+        body: JSON = {"state": state, "context": context, "description": description}
+        if target_url:
+            body["target_url"] = target_url
+        return self._call("POST", f"/repos/{self.repository}/statuses/{quote(sha, safe='')}", body)
+
+    def pause(self, seconds: float, why: str) -> bool:
+        """Sleep `seconds` out of this command's wait budget; False (no sleep) if it is spent."""
+        if seconds > self.max_wait - self.waited:
+            return False
+        progress.say(f"GitHub: {why}; waiting {seconds:.0f} s")
+        self._sleep(seconds)
+        self.waited += seconds
+        return True
+
+    def _call(
+        self, method: str, path: str, body: JSON | None = None, *, ambiguous_retry: bool = True
+    ) -> Any:
+        response = self._request(method, self.api_url + path, body=body, retry=ambiguous_retry)
+        return _decode(response)
 
     def _paginate(self, path: str) -> Iterator[JSON]:
         url: str | None = self.api_url + path
         params: JSON | None = {"per_page": 100}
+        seen: set[str] = set()
         while url:
+            key = _page_key(url, params)
+            if key in seen:
+                raise GitHubError(
+                    f"GitHub's pagination for GET {path} links back to a page already read "
+                    f"({urlsplit(url).path}?{urlsplit(url).query}): stopping"
+                )
+            if len(seen) == self.max_pages:
+                raise GitHubError(
+                    f"GET {path} has more than {self.max_pages} pages "
+                    f"(max_pages={self.max_pages}): stopping"
+                )
+            seen.add(key)
             response = self._request("GET", url, params=params)
             page = _decode(response)
             if not isinstance(page, list):
@@ -124,16 +178,27 @@ class GitHubClient:
                 raise GitHubError(f"refusing to follow a pagination link off {self.api_url}")
 
     def _request(
-        self, method: str, url: str, params: JSON | None = None, body: JSON | None = None
+        self,
+        method: str,
+        url: str,
+        params: JSON | None = None,
+        body: JSON | None = None,
+        *,
+        retry: bool = True,
     ) -> requests.Response:
-        """Send one call, retrying server errors, dropped connections and rate limits."""
+        """Send one call, retrying server errors, dropped connections and rate limits.
+
+        With `retry=False` a 5xx or a dropped connection is raised at once (`.ambiguous` set),
+        since the write may have happened; rate limits are still waited out, as GitHub did
+        nothing then.
+        """
         headers = {
             "Authorization": f"Bearer {self._token}",
             "Accept": "application/vnd.github+json",
             "X-GitHub-Api-Version": "2022-11-28",
             "User-Agent": "trip-duration-ci",
         }
-        what, waited = f"{method} {urlsplit(url).path}", 0.0
+        what = f"{method} {urlsplit(url).path}"
         for attempt in range(self.max_retries + 1):
             response: requests.Response | None = None
             try:
@@ -149,14 +214,18 @@ class GitHubClient:
                 wait = self._retry_wait(response, attempt)
                 if wait is None:
                     raise self._error(what, response)
-                if response.status_code in (403, 429) and wait > self.max_wait - waited:
+                if response.status_code in (403, 429) and wait > self.max_wait - self.waited:
                     raise self._rate_limited(what, response, wait)
             status = None if response is None else response.status_code
-            if attempt == self.max_retries or wait > self.max_wait - waited:
+            if not retry and (status is None or status >= 500):
+                error = GitHubError(self._scrub(f"{what} failed: {problem}"), status)
+                error.ambiguous = True
+                raise error
+            if attempt == self.max_retries or not self.pause(
+                wait, f"{what}: {problem[:80]} (attempt {attempt + 1}/{self.max_retries + 1})"
+            ):
                 text = f"{what} still failing after {attempt + 1} attempts: {problem}"
                 raise GitHubError(self._scrub(text), status)
-            self._sleep(wait)
-            waited += wait
         raise AssertionError("unreachable")
 
     def _retry_wait(self, response: requests.Response, attempt: int) -> float | None:
@@ -183,16 +252,18 @@ class GitHubClient:
             when = f"at {at} ({when})"
         text = (
             f"GitHub rate limit hit on {what} ({response.status_code} {_describe(response)}); "
-            f"it lifts {when}, beyond max_wait={self.max_wait:.0f} s: retry later"
+            f"it lifts {when}, beyond what is left of this command's max_wait="
+            f"{self.max_wait:.0f} s: retry later"
         )
         return GitHubError(self._scrub(text), response.status_code)
 
     def _error(self, what: str, response: requests.Response) -> GitHubError:
         status, message = response.status_code, _describe(response)
+        needs = "statuses: write" if "/statuses/" in what else "pull-requests: write"
         hints = {
             401: f"GitHub rejected the token (401 {message}): check GITHUB_TOKEN",
             403: f"GitHub refused {what} (403 {message}): the token lacks permission; the "
-            "workflow needs `permissions: pull-requests: write` (fork PRs get a read-only token)",
+            f"workflow needs `permissions: {needs}` (fork PRs get a read-only token)",
             404: f"GitHub found nothing at {what} (404 {message}): check the repository, number "
             "or id, and that the token can see the repository",
             422: f"GitHub rejected {what} (422 {message})",
@@ -202,6 +273,14 @@ class GitHubClient:
 
     def _scrub(self, text: str) -> str:
         return text.replace(self._token, "***")
+
+
+def _page_key(url: str, params: JSON | None) -> str:
+    """One spelling per page, whatever the order of its query or where per_page came from."""
+    parts = urlsplit(url)
+    query = sorted(parse_qsl(parts.query, keep_blank_values=True))
+    query += sorted((str(k), str(v)) for k, v in (params or {}).items())
+    return f"{parts.netloc.lower()}{parts.path}?{urlencode(sorted(set(query)))}"
 
 
 def _decode(response: requests.Response) -> Any:

@@ -16,6 +16,7 @@ from trip_duration.report.markdown import MARKER
 
 MAX_COMMENT_CHARS = 65_536
 BOT_LOGIN = "github-actions[bot]"
+POST_ATTEMPTS = 3
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +62,21 @@ def upsert_sticky_comment(
             f"{MAX_COMMENT_CHARS}: shorten the report before posting"
         )
     existing = find_sticky_comment(client, pr_number, author=author)
-    if existing is None:
-        created = client.create_issue_comment(pr_number, body)
+    for attempt in range(POST_ATTEMPTS):
+        if existing is not None:
+            break
+        try:
+            created = client.create_issue_comment(pr_number, body)
+        except GitHubError as exc:
+            # A 5xx or a timeout may still have created the comment: look before posting again.
+            why = f"POST comment on PR #{pr_number} may not have worked ({exc.status or exc})"
+            last = attempt == POST_ATTEMPTS - 1
+            if not exc.ambiguous or last or not client.pause(client.backoff * 2**attempt, why):
+                raise
+            existing = find_sticky_comment(client, pr_number, author=author)
+            continue
         return CommentResult("created", created["id"], created.get("html_url", ""))
+    assert existing is not None
     if _same(existing.get("body") or "", body):
         return CommentResult("unchanged", existing["id"], existing.get("html_url", ""))
     updated = client.update_issue_comment(existing["id"], body)

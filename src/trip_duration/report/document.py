@@ -9,6 +9,7 @@ so every field is validated here before anything is rendered from it.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -249,13 +250,44 @@ class Report(_Doc):
         tmp.replace(path)
 
 
+MAX_REPORT_BYTES = 1_000_000  # a real report is a few kB; an artifact may be anything
+MAX_REPORT_DEPTH = 32  # a real report nests 5 deep; far deeper JSON overflows the parser
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def _too_deep(text: str, limit: int) -> bool:
+    """True if arrays/objects nest deeper than `limit` (brackets inside strings ignored)."""
+    depth = 0
+    for bracket in _BRACKETS.findall(_JSON_STRING.sub('""', text)):
+        depth += 1 if bracket in "[{" else -1
+        if depth > limit:
+            return True
+    return False
+
+
 def load_report(path: Path) -> Report:
-    """Read and validate a report; any problem is one line naming the file."""
+    """Read and validate a report; any problem is one line naming the file.
+
+    Size and nesting are capped before parsing, since the comment workflow reads an
+    artifact that PR code wrote.
+    """
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        with path.open("rb") as handle:
+            data = handle.read(MAX_REPORT_BYTES + 1)
+        if len(data) > MAX_REPORT_BYTES:
+            raise UserError(
+                f"{path}: report is over {MAX_REPORT_BYTES:,} bytes: refusing to read it"
+            )
+        text = data.decode("utf-8")
+        if _too_deep(text, MAX_REPORT_DEPTH):
+            raise UserError(
+                f"{path}: report nests deeper than {MAX_REPORT_DEPTH} levels: refusing it"
+            )
+        raw = json.loads(text)
     except FileNotFoundError:
         raise UserError(f"{path}: report not found") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise UserError(f"{path}: not a readable JSON report ({exc})") from None
     try:
         return Report.model_validate(raw)
