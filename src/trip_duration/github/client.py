@@ -99,6 +99,19 @@ class GitHubClient:
         path = f"/repos/{self.repository}/issues/comments/{int(comment_id)}"
         return self._call("PATCH", path, {"body": body})
 
+    def iter_issues(self, *, state: str = "open", labels: str | None = None) -> Iterator[JSON]:
+        """Issues of the repository, newest first; GitHub includes PRs (with `pull_request`)."""
+        query: JSON = {"state": state} | ({"labels": labels} if labels else {})
+        yield from self._paginate(f"/repos/{self.repository}/issues", query)
+
+    def create_issue(self, title: str, body: str, labels: list[str]) -> JSON:
+        path = f"/repos/{self.repository}/issues"
+        return self._call("POST", path, {"title": title, "body": body, "labels": labels})
+
+    def update_issue(self, number: int, **fields: Any) -> JSON:
+        """Edit an issue: `body`, `title`, `state` ("open"/"closed"), `state_reason`, ..."""
+        return self._call("PATCH", f"/repos/{self.repository}/issues/{int(number)}", fields)
+
     def get_pull(self, number: int) -> JSON:
         return self._call("GET", f"/repos/{self.repository}/pulls/{int(number)}")
 
@@ -109,9 +122,9 @@ class GitHubClient:
     def _call(self, method: str, path: str, body: JSON | None = None) -> Any:
         return _decode(self._request(method, self.api_url + path, body=body))
 
-    def _paginate(self, path: str) -> Iterator[JSON]:
+    def _paginate(self, path: str, query: JSON | None = None) -> Iterator[JSON]:
         url: str | None = self.api_url + path
-        params: JSON | None = {"per_page": 100}
+        params: JSON | None = {**(query or {}), "per_page": 100}
         while url:
             response = self._request("GET", url, params=params)
             page = _decode(response)
@@ -192,7 +205,8 @@ class GitHubClient:
         hints = {
             401: f"GitHub rejected the token (401 {message}): check GITHUB_TOKEN",
             403: f"GitHub refused {what} (403 {message}): the token lacks permission; the "
-            "workflow needs `permissions: pull-requests: write` (fork PRs get a read-only token)",
+            f"workflow needs `permissions: {_permission(what)}: write` (fork PRs get a read-only "
+            "token)",
             404: f"GitHub found nothing at {what} (404 {message}): check the repository, number "
             "or id, and that the token can see the repository",
             422: f"GitHub rejected {what} (422 {message})",
@@ -202,6 +216,11 @@ class GitHubClient:
 
     def _scrub(self, text: str) -> str:
         return text.replace(self._token, "***")
+
+
+def _permission(what: str) -> str:
+    """The `permissions:` scope a write needs: issues for issue endpoints, else pull-requests."""
+    return "issues" if re.search(r"/issues(/\d+)?$", what) else "pull-requests"
 
 
 def _decode(response: requests.Response) -> Any:
