@@ -21,6 +21,28 @@ from trip_duration.monitoring.document import Check, Distribution
 PREDICTION = "prediction"
 
 
+def run_all(
+    reference: Dataset,
+    current: Dataset,
+    watched: Sequence[WatchedFeature],
+    predictions: tuple[np.ndarray, np.ndarray],
+    recorded_rmse: float | None,
+    config: MonitoringConfig,
+) -> tuple[list[Check], list[Distribution]]:
+    """Every check, in report order: features, prediction, data quality, performance."""
+    results, distributions = feature_checks(reference, current, watched, config)
+    prediction_checks, prediction_shares = drift_checks(PREDICTION, "numeric", *predictions, config)
+    results += prediction_checks
+    distributions.append(prediction_shares)
+    results += quality_checks(reference, current, watched, config)
+    performance = performance_check(
+        current.target, predictions[1], recorded_rmse, config.performance_tolerance
+    )
+    if performance is not None:
+        results.append(performance)
+    return results, distributions
+
+
 def drift_checks(
     subject: str,
     kind: str,

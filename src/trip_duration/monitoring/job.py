@@ -68,18 +68,9 @@ def monitor(
     cur_pred = _predict(model, current, champion, config.prediction_batch)
 
     progress.say("running drift checks")
-    results, distributions = checks.feature_checks(ref, current, plugin.watched, config)
-    prediction_checks, prediction_shares = checks.drift_checks(
-        checks.PREDICTION, "numeric", ref_pred, cur_pred, config
+    results, distributions = checks.run_all(
+        ref, current, plugin.watched, (ref_pred, cur_pred), champion.validation_rmse, config
     )
-    results += prediction_checks
-    distributions.append(prediction_shares)
-    results += checks.quality_checks(ref, current, plugin.watched, config)
-    performance = checks.performance_check(
-        current.target, cur_pred, champion.validation_rmse, config.performance_tolerance
-    )
-    if performance is not None:
-        results.append(performance)
 
     lineage = collect(settings.root, env)
     report = MonitoringReport(

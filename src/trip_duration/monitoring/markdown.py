@@ -94,9 +94,9 @@ def _table(report: MonitoringReport) -> str:
 def _data(report: MonitoringReport) -> str:
     rows = ["| Data | File | Rows (raw) | Digest |", "|---|---|--:|---|"]
     for ref in (report.reference, report.current):
-        label = "reference" if ref.role == "reference" else "current"
+        label = f"reference ({ref.origin})" if ref.role == "reference" else "current"
         rows.append(
-            f"| {label} ({ref.origin}) | `{_text(ref.path)}` | {ref.rows:,} ({ref.rows_raw:,}) "
+            f"| {label} | `{_text(ref.path)}` | {ref.rows:,} ({ref.rows_raw:,}) "
             f"| `{_text(ref.digest)}` |"
         )
     return "### Data\n\n" + "\n".join(rows)
