@@ -48,12 +48,17 @@ def psi(reference: np.ndarray, current: np.ndarray) -> float:
 
 
 def quantile_edges(reference: np.ndarray, bins: int) -> np.ndarray:
-    """Interior bin edges at the reference's quantiles; ties merge bins instead of emptying them."""
+    """Bin edges at the reference's quantiles, so each bin holds about 1/bins of its rows.
+
+    Edges are observed values and bins are (previous edge, edge]; ties merge bins, and an edge
+    at the maximum is dropped, so no reference bin is empty.
+    """
     finite = _finite(reference)
     if finite.size == 0:
         return np.array([])
-    inner = np.quantile(finite, np.linspace(0, 1, bins + 1)[1:-1])
-    return np.unique(inner)
+    inner = np.quantile(finite, np.linspace(0, 1, bins + 1)[1:-1], method="inverted_cdf")
+    edges = np.unique(inner)
+    return edges[edges < finite.max()]
 
 
 def numeric_bins(reference: np.ndarray, current: np.ndarray, bins: int) -> Binned:
@@ -61,7 +66,7 @@ def numeric_bins(reference: np.ndarray, current: np.ndarray, bins: int) -> Binne
     edges = quantile_edges(reference, bins)
     ref, cur = _finite(reference), _finite(current)
     counts = [
-        np.bincount(np.searchsorted(edges, x, side="right"), minlength=len(edges) + 1)
+        np.bincount(np.searchsorted(edges, x, side="left"), minlength=len(edges) + 1)
         for x in (ref, cur)
     ]
     bounds = [-np.inf, *edges, np.inf]
@@ -173,7 +178,7 @@ def _label(value: object) -> str:
 
 def _range(low: float, high: float) -> str:
     if np.isinf(low):
-        return f"<{high:.3g}"
+        return f"≤{high:.3g}"
     if np.isinf(high):
-        return f"≥{low:.3g}"
+        return f">{low:.3g}"
     return f"{low:.3g}-{high:.3g}"
