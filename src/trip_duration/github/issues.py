@@ -26,15 +26,17 @@ class IssueOutcome:
 def open_labelled_issues(client: GitHubClient, label: str) -> list[dict[str, Any]]:
     """Open issues carrying `label`, oldest first; pull requests (which the API mixes in) are not.
 
-    The label filter is applied here as well as in the query, so a server that ignores it
-    cannot make the command edit an unrelated issue.
+    The label filter (case-insensitive, as GitHub's) is applied here as well as in the query, so
+    a server that ignores it cannot make the command edit an unrelated issue.
     """
     found = [
         issue
         for issue in client.iter_issues(state="open", labels=label)
         if "pull_request" not in issue
         and issue.get("state") == "open"
-        and any(_label_name(item) == label for item in issue.get("labels") or [])
+        and any(
+            (_label_name(item) or "").lower() == label.lower() for item in issue.get("labels") or []
+        )
     ]
     return sorted(found, key=lambda issue: issue["number"])
 
