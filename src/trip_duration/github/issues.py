@@ -88,7 +88,7 @@ def sync_drift_issue(
         "closed",
         existing[0]["number"],
         existing[0].get("html_url", ""),
-        f"closed {numbers} ({label}): {summary}",
+        f"closed issue{'s' if len(existing) > 1 else ''} {numbers} ({label}): {summary}",
     )
 
 
