@@ -35,21 +35,35 @@ from trip_duration.train import estimator, evaluation
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
-def _verdict(settings, plugin, model, reference: Dataset, path: Path, rmse: float) -> list[str]:
-    """What the monitor would flag for `path` (empty when nothing drifted)."""
+def _verdict(
+    settings, plugin, model, reference: Dataset, path: Path, rmse: float
+) -> tuple[list[str], tuple[float, str]]:
+    """What the monitor would flag for `path` (empty when nothing drifted), and the drift
+    check closest to its threshold (statistic / threshold, and which check)."""
     current = plugin.load(path)
     predictions = (model.predict(reference.features), model.predict(current.features))
     checks, _ = run_all(reference, current, plugin.watched, predictions, rmse, settings.monitoring)
-    return [f"{c.subject} {c.test}" for c in checks if not c.passed]
+    ratios = [
+        (c.statistic / c.threshold, f"{c.subject} {c.test} {c.statistic:.3f} vs {c.threshold:g}")
+        for c in checks
+        if c.kind in ("numeric", "categorical", "prediction") and c.statistic is not None
+    ]
+    return [f"{c.subject} {c.test}" for c in checks if not c.passed], max(ratios)
 
 
-def _scenario(name: str, outcomes: list[list[str]], want_flagged: bool) -> None:
-    flagged = sum(bool(o) for o in outcomes)
-    causes = Counter(cause for o in outcomes for cause in o)
+def _scenario(name: str, outcomes: list, want_flagged: bool) -> None:
+    flagged = sum(bool(failed) for failed, _ in outcomes)
+    causes = Counter(cause for failed, _ in outcomes for cause in failed)
     rate = f"{flagged}/{len(outcomes)} flagged"
     goal = "want all" if want_flagged else "want at most 1 in 20"
     top = ", ".join(f"{cause} x{n}" for cause, n in causes.most_common(4)) or "-"
     print(f"{name:<34} {rate:>14}   ({goal}; failing checks: {top})")
+    if want_flagged:
+        _, weakest = min(strongest for _, strongest in outcomes)
+        print(f"{'':<49}   weakest month's strongest signal: {weakest}")
+    else:
+        _, closest = max(closest for _, closest in outcomes)
+        print(f"{'':<49}   closest to an alarm: {closest}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,11 +114,11 @@ def _real_halves(settings, plugin, path: Path, folder: Path) -> None:
     reference = plugin.load(first)
     model = estimator.build(plugin, settings.model).fit(reference.features, reference.target)
     rmse = evaluation.rmse(reference.target, model.predict(reference.features))
-    flagged = _verdict(settings, plugin, model, reference, second, rmse)
+    flagged, (_, closest) = _verdict(settings, plugin, model, reference, second, rmse)
     verdict = "flagged: " + ", ".join(flagged) if flagged else "not flagged"
-    print(
-        f"{'real month, second half vs first':<34} {verdict:>14}   ({path.name}; want not flagged)"
-    )
+    name = "real month, second half vs first"
+    print(f"{name:<34} {verdict:>14}   ({path.name}; want not flagged)")
+    print(f"{'':<49}   closest to an alarm: {closest}")
 
 
 if __name__ == "__main__":
