@@ -99,10 +99,12 @@ class GitHubClient:
         path = f"/repos/{self.repository}/issues/comments/{int(comment_id)}"
         return self._call("PATCH", path, {"body": body})
 
-    def iter_issues(self, *, state: str = "open", labels: str | None = None) -> Iterator[JSON]:
+    def iter_issues(
+        self, *, state: str = "open", labels: str | None = None, max_pages: int = 50
+    ) -> Iterator[JSON]:
         """Issues of the repository, newest first; GitHub includes PRs (with `pull_request`)."""
         query: JSON = {"state": state} | ({"labels": labels} if labels else {})
-        yield from self._paginate(f"/repos/{self.repository}/issues", query)
+        yield from self._paginate(f"/repos/{self.repository}/issues", query, max_pages)
 
     def create_issue(self, title: str, body: str, labels: list[str]) -> JSON:
         path = f"/repos/{self.repository}/issues"
@@ -122,10 +124,18 @@ class GitHubClient:
     def _call(self, method: str, path: str, body: JSON | None = None) -> Any:
         return _decode(self._request(method, self.api_url + path, body=body))
 
-    def _paginate(self, path: str, query: JSON | None = None) -> Iterator[JSON]:
+    def _paginate(
+        self, path: str, query: JSON | None = None, max_pages: int | None = None
+    ) -> Iterator[JSON]:
         url: str | None = self.api_url + path
         params: JSON | None = {**(query or {}), "per_page": 100}
+        pages = 0
         while url:
+            pages += 1
+            if max_pages is not None and pages > max_pages:
+                raise GitHubError(
+                    f"GET {path} has more than {max_pages} pages of 100: narrow the query"
+                )
             response = self._request("GET", url, params=params)
             page = _decode(response)
             if not isinstance(page, list):

@@ -228,3 +228,11 @@ def test_missing_issue_permission_is_explained(
         sync(client, monitoring(psi=0.4))
     assert TOKEN not in str(caught.value)
     assert gh.issues() == []
+
+
+def test_issue_listing_stops_after_its_page_budget(gh: FakeGitHub, client: GitHubClient) -> None:
+    for i in range(250):
+        gh.add_issue(f"issue {i}", labels=[LABEL])
+    with pytest.raises(GitHubError, match=r"more than 2 pages of 100"):
+        list(client.iter_issues(labels=LABEL, max_pages=2))
+    assert len(list(client.iter_issues(labels=LABEL, max_pages=3))) == 250
