@@ -180,5 +180,5 @@ def _range(low: float, high: float) -> str:
     if np.isinf(low):
         return f"≤{high:.3g}"
     if np.isinf(high):
-        return f">{low:.3g}"
+        return f"over {low:.3g}"
     return f"{low:.3g}-{high:.3g}"
