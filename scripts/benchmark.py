@@ -19,12 +19,18 @@ for example a real month split in two; by default the synthetic 70k-row months).
 Usage: uv run python scripts/benchmark.py [--sizes 70000 2000000] [--repeats 3]
        [--end-to-end 3] [--train-month P --val-month P]
 Prints tables; ratios against the baseline of the same run are the figures to quote.
+
+`--monitor` measures `trip-duration monitor` instead: the real command, each run in its own
+process (CPU time and peak resident memory of that process), against a champion trained on a
+small month, on reference and current months of each size; the baseline is a process that only
+loads the same two files through the plug-in.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import itertools
 import os
 import statistics
 import subprocess
@@ -49,6 +55,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import make_sample
 
 Result = dict[str, float]
+DEFAULT_SIZES = [70_000, 2_000_000]
+MONITOR_SIZES = [200_000, 1_000_000, 2_000_000]
 ROOT = Path(__file__).resolve().parents[1]
 COURSE_CELL = """
 import sys, mlflow, numpy as np, pandas as pd
@@ -209,12 +217,16 @@ def end_to_end(train_path: Path, val_path: Path, repeats: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="*", default=[70_000, 2_000_000])
+    parser.add_argument("--sizes", type=int, nargs="*", default=DEFAULT_SIZES)
     parser.add_argument("--repeats", type=int, default=3, help="runs per size (median kept)")
     parser.add_argument("--end-to-end", type=int, default=3, metavar="N", help="process runs")
     parser.add_argument("--train-month", type=Path, help="end-to-end training month")
     parser.add_argument("--val-month", type=Path, help="end-to-end validation month")
+    parser.add_argument("--monitor", action="store_true", help="benchmark `monitor` instead")
     args = parser.parse_args(argv)
+    if args.monitor:
+        sizes = args.sizes if args.sizes != DEFAULT_SIZES else MONITOR_SIZES
+        return monitor_benchmark(sizes)
     config = TaxiOptions()
     print(
         f"{'rows':>10} {'pipeline':>10} {'load s':>8} {'fit s':>8} {'eval s':>8} "
@@ -262,6 +274,85 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"ours, {small:,} → {large:,} rows: time grows {last['total'] / first['total']:.1f}x "
             f"for {large / small:.1f}x the rows ({growth:.2f} of linear)"
+        )
+    return 0
+
+
+MONITOR_CONFIG = """[tracking]
+experiment = "benchmark"
+registered_model = "benchmark"
+[model]
+plugin = "green_taxi.plugin:GreenTaxi"
+[report]
+latency_batch = 100
+latency_repeats = 2
+"""
+LOAD_ONLY = """
+import sys
+from pathlib import Path
+from trip_duration.config import load_settings
+plugin = load_settings(Path(sys.argv[1])).plugin()
+for path in sys.argv[2:]:
+    plugin.load(Path(path))
+"""
+
+
+def _child(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Run one process; its CPU time (user + system) in seconds and its peak resident memory
+    in MB. CPU time, not wall time, so other work on a shared machine does not skew it."""
+    process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = usage.ru_utime + usage.ru_stime
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode not in (0, 5):
+        error = process.stderr.read().decode() if process.stderr else ""
+        raise SystemExit(f"{' '.join(argv[:3])} failed ({process.returncode}): {error[-500:]}")
+    if process.stderr:
+        process.stderr.close()
+    return seconds, usage.ru_maxrss / 1024  # Linux reports kilobytes
+
+
+def monitor_benchmark(sizes: list[int]) -> int:
+    """`monitor` per size, in its own process; linear in rows, and under 1 GB at 2M rows."""
+    exe = Path(sys.executable).parent / "trip-duration"
+    with tempfile.TemporaryDirectory(prefix="benchmark-monitor-") as tmp:
+        folder = Path(tmp)
+        env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{folder / 'mlflow.db'}"}
+        train, val = make_months(folder, 20_000)
+        config = folder / "trip-duration.toml"
+        data = f'[data]\ntrain = "{train}"\nvalidation = "{val}"\n'
+        config.write_text(MONITOR_CONFIG + data, encoding="utf-8")
+        trained = [str(exe), "--config", str(config)]
+        _child([*trained, "train"], env)
+        _child([*trained, "promote", "--version", "1"], env)
+        print(f"{'rows':>10} {'load cpu s':>10} {'load MB':>8} {'monitor cpu s':>13} "
+              f"{'monitor MB':>10} {'s/M rows':>8}")  # fmt: skip
+        results = []
+        for rows in sizes:
+            ref = make_sample.write_month(folder / f"ref-{rows}.parquet", "2023-01", rows, seed=21)
+            cur = make_sample.write_month(folder / f"cur-{rows}.parquet", "2023-02", rows, seed=22)
+            load = _child([sys.executable, "-c", LOAD_ONLY, str(config), str(ref), str(cur)], env)
+            run = _child(
+                [*trained, "monitor", "--current", str(cur), "--reference", str(ref),
+                 "--out", str(folder / f"out-{rows}")],
+                env,
+            )  # fmt: skip
+            results.append((rows, load, run))
+            print(
+                f"{rows:>10,} {load[0]:>10.2f} {load[1]:>8.0f} {run[0]:>13.2f} {run[1]:>10.0f} "
+                f"{run[0] / rows * 1e6:>8.2f}"
+            )
+    print("\nmonitor / load-only baseline (same rows, separate processes):")
+    for rows, load, run in results:
+        print(
+            f"{rows:>10,} rows: time {run[0] / load[0]:.1f}x, peak memory {run[1] / load[1]:.1f}x"
+        )
+    print("\nmarginal cost between sizes (constant when linear in rows):")
+    for (small, _, first), (large, _, last) in itertools.pairwise(results):
+        extra = (large - small) / 1e6
+        print(
+            f"{small:>10,} → {large:>9,} rows: {(last[0] - first[0]) / extra:6.2f} s and "
+            f"{(last[1] - first[1]) / extra:5.0f} MB per extra million rows"
         )
     return 0
 

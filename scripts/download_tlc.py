@@ -12,6 +12,10 @@ Usage:
     python scripts/download_tlc.py --months 2023-01 2023-02
     python scripts/download_tlc.py --months 2022-10..2023-03 --out-dir /tmp/tlc --force
     TLC_BASE_URL=http://mirror.example/trip-data python scripts/download_tlc.py --months 2023-01
+    python scripts/download_tlc.py --months now-3 --out data/current.parquet
+
+`now-N` is the month N months before the current one (UTC): TLC publishes each month about
+two months late, so a scheduled job can always ask for the same relative month.
 """
 
 import argparse
@@ -23,6 +27,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -51,7 +56,14 @@ class _TransientError(Exception):
     """A failure worth retrying (server error, dropped or truncated connection)."""
 
 
-def _parse_month(text: str) -> tuple[int, int]:
+def _parse_month(text: str, today: date | None = None) -> tuple[int, int]:
+    if text.startswith("now-"):
+        back = text.removeprefix("now-")
+        if not back.isdigit():
+            raise ValueError(f"bad month {text!r}: expected now-N, N a number of months")
+        today = today or datetime.now(UTC).date()
+        index = today.year * 12 + today.month - 1 - int(back)
+        return index // 12, index % 12 + 1
     parts = text.split("-")
     if len(parts) != 2 or len(parts[0]) != 4 or len(parts[1]) != 2:
         raise ValueError(f"bad month {text!r}: expected YYYY-MM")
@@ -61,13 +73,13 @@ def _parse_month(text: str) -> tuple[int, int]:
     return year, month
 
 
-def expand_months(specs: Iterable[str]) -> list[str]:
-    """Turn 'YYYY-MM' and inclusive ranges 'YYYY-MM..YYYY-MM' into an ordered, unique list."""
+def expand_months(specs: Iterable[str], today: date | None = None) -> list[str]:
+    """Turn 'YYYY-MM', 'now-N' and inclusive ranges 'A..B' into an ordered, unique list."""
     months: list[str] = []
     for spec in specs:
         first, sep, last = spec.partition("..")
-        start = _parse_month(first)
-        stop = _parse_month(last) if sep else start
+        start = _parse_month(first, today)
+        stop = _parse_month(last, today) if sep else start
         if stop < start:
             raise ValueError(f"bad range {spec!r}: end before start")
         year, month = start
@@ -148,13 +160,15 @@ def download_month(
     backoff: float = 1.0,
     timeout: float = 60.0,
     log: Callable[[str], None] = print,
+    name: str | None = None,
 ) -> Path:
-    """Download one month into ``out_dir`` unless a valid copy is there; return its path.
+    """Download one month into ``out_dir`` (as ``name``, default TLC's file name) unless a valid
+    copy is there; return its path.
 
     Raises DownloadError with a one-line message naming the month and URL.
     """
     url = month_url(base_url, month)
-    target = out_dir / file_name(month)
+    target = out_dir / (name or file_name(month))
     if target.exists() and not force:
         try:
             rows = check_parquet(target)
@@ -207,6 +221,11 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL,
         help=f"where the files live (default ${BASE_URL_ENV} or {DEFAULT_BASE_URL})",
     )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="write the one month asked for to this file instead of into --out-dir",
+    )
     parser.add_argument("--force", action="store_true", help="download even if present")
     parser.add_argument("--retries", type=int, default=3, help="retries per month (default 3)")
     parser.add_argument(
@@ -218,6 +237,8 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.months = expand_months(args.months)
     except ValueError as exc:
         parser.error(str(exc))
+    if args.out is not None and len(args.months) != 1:
+        parser.error(f"--out takes exactly one month, got {len(args.months)}")
     if args.retries < 0 or args.backoff < 0 or args.timeout <= 0:
         parser.error("--retries and --backoff must be >= 0, --timeout > 0")
     return args
@@ -231,8 +252,9 @@ def main(argv: list[str] | None = None) -> int:
         try:
             download_month(
                 month,
-                args.out_dir,
+                args.out.parent if args.out else args.out_dir,
                 args.base_url,
+                name=args.out.name if args.out else None,
                 force=args.force,
                 retries=args.retries,
                 backoff=args.backoff,

@@ -19,6 +19,14 @@ Usage:
     python scripts/make_sample.py                      # rewrite the two committed files in data/
     python scripts/make_sample.py --month 2023-03 --rows 2000000 --out /tmp/big.parquet
     python scripts/make_sample.py --month 2023-03 --rows 1000 --out x.parquet --drift
+    python scripts/make_sample.py --month 2023-03 --out x.parquet --distance-scale 1.3
+    python scripts/make_sample.py --month 2023-03 --out x.parquet --zone-mix 0.5
+
+`--drift` changes the schema (another month's column types); `--distance-scale` and
+`--zone-mix` change the data itself, for calibrating the drift monitor: every trip is longer,
+or a share of trips is redrawn from another city's zone popularity (the same streets, so
+durations still follow distance and zone pair). They draw from a random stream of their own, so
+without them the output is byte-for-byte what it always was.
 """
 
 import argparse
@@ -291,7 +299,41 @@ def _disjoint_rows(
     return [order[a:b] for a, b in itertools.pairwise(bounds)]
 
 
-def _generate_columns(month: str, rows: int, seed: int) -> dict[str, np.ndarray]:
+@dataclass(frozen=True)
+class Shift:
+    """Data drift to apply to a month: longer trips, and a share of trips from another zone mix."""
+
+    distance_scale: float = 1.0
+    zone_mix: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not self.distance_scale > 0:
+            raise ValueError("distance_scale must be > 0")
+        if not 0.0 <= self.zone_mix <= 1.0:
+            raise ValueError("zone_mix must be between 0 and 1")
+
+
+NO_SHIFT = Shift()
+SHIFTED_ZONE_SEED = ZONE_SEED + 1  # the other zone popularity that --zone-mix draws from
+
+
+def _shift_pairs(pair: np.ndarray, shift: Shift, seed: int, month: str) -> np.ndarray:
+    """Redraw `shift.zone_mix` of the zone pairs from another popularity, on a separate stream."""
+    if shift.zone_mix == 0.0:
+        return pair
+    other = zone_table(SHIFTED_ZONE_SEED)
+    rng = np.random.default_rng([seed, int(month.replace("-", "")), 1])
+    chosen = np.flatnonzero(rng.random(len(pair)) < shift.zone_mix)
+    pick = rng.integers(0, len(other.pair_prob), len(chosen))
+    keep = rng.random(len(chosen)) < other.pair_prob[pick]
+    out = pair.copy()
+    out[chosen] = np.where(keep, pick, other.pair_alias[pick])
+    return out
+
+
+def _generate_columns(
+    month: str, rows: int, seed: int, shift: Shift = NO_SHIFT
+) -> dict[str, np.ndarray]:
     """All columns but ehail_fee as numpy arrays (timestamps in µs, store flag as 0/1/-1)."""
     if rows < 0:
         raise ValueError("rows must be >= 0")
@@ -310,9 +352,12 @@ def _generate_columns(month: str, rows: int, seed: int) -> dict[str, np.ndarray]
     # Clean trips: zone pair, distance around the pair's route length, duration from both.
     pick = rng.integers(0, len(zones.pair_prob), n)
     pair = np.where(rng.random(n) < zones.pair_prob[pick], pick, zones.pair_alias[pick])
+    pair = _shift_pairs(pair, shift, seed, month)
     pu, do = pair // N_ZONES + 1, pair % N_ZONES + 1
     spread = np.where(rng.random(n) < TRIP_DETOUR[0], TRIP_DETOUR[1], TRIP_MILES_SIGMA)
     miles = zones.pair_miles[pair] * np.exp(spread * rng.standard_normal(n))
+    if shift.distance_scale != 1.0:
+        miles = miles * shift.distance_scale
     miles = np.maximum(np.round(miles, 2), 0.01)
     street_miles = np.minimum(miles, HIGHWAY[0]) + HIGHWAY[1] * np.maximum(miles - HIGHWAY[0], 0)
     minutes = zones.pair_offset[pair] + MIN_PER_MILE * street_miles**MILES_POWER
@@ -473,10 +518,11 @@ def generate_table(
     id_type: str = "int64",
     ehail_type: str = "null",
     timestamp_unit: str = "us",
+    shift: Shift = NO_SHIFT,
 ) -> pa.Table:
     """One synthetic month as an Arrow table with the requested (possibly drifted) types."""
     schema = arrow_schema(id_type, ehail_type, timestamp_unit)
-    columns = _generate_columns(month, rows, seed)
+    columns = _generate_columns(month, rows, seed, shift)
     arrays = []
     for field in schema:
         if field.name == "ehail_fee":
@@ -505,10 +551,11 @@ def generate_month(
     id_type: str = "int64",
     ehail_type: str = "null",
     timestamp_unit: str = "us",
+    shift: Shift = NO_SHIFT,
 ) -> pd.DataFrame:
     """One synthetic month as a DataFrame, as pandas.read_parquet would return it."""
     types = {"id_type": id_type, "ehail_type": ehail_type, "timestamp_unit": timestamp_unit}
-    return generate_table(month, rows, seed, **types).to_pandas()
+    return generate_table(month, rows, seed, **types, shift=shift).to_pandas()
 
 
 def write_table(table: pa.Table, out: Path | str, compression_level: int = 3) -> Path:
@@ -542,10 +589,11 @@ def write_month(
     ehail_type: str = "null",
     timestamp_unit: str = "us",
     compression_level: int = 3,
+    shift: Shift = NO_SHIFT,
 ) -> Path:
     """Generate one month and write it to ``out`` as parquet."""
     types = {"id_type": id_type, "ehail_type": ehail_type, "timestamp_unit": timestamp_unit}
-    table = generate_table(month, rows, seed, **types)
+    table = generate_table(month, rows, seed, **types, shift=shift)
     return write_table(table, out, compression_level)
 
 
@@ -579,9 +627,28 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="mimic another month's schema: int32 ids and an all-null double ehail_fee",
     )
+    parser.add_argument(
+        "--distance-scale",
+        type=float,
+        help="data drift: multiply every trip's distance by this (default 1, no change)",
+    )
+    parser.add_argument(
+        "--zone-mix",
+        type=float,
+        help="data drift: share of trips (0-1) drawn from another zone popularity (default 0)",
+    )
     parser.add_argument("--compression-level", type=int, help="zstd level (default 3)")
     args = parser.parse_args(argv)
-    options = ("rows", "seed", "id_type", "ehail_type", "timestamp_unit", "compression_level")
+    options = (
+        "rows",
+        "seed",
+        "id_type",
+        "ehail_type",
+        "timestamp_unit",
+        "compression_level",
+        "distance_scale",
+        "zone_mix",
+    )
     if args.month is None:
         if args.out is not None or args.drift or any(getattr(args, o) is not None for o in options):
             parser.error("--out, --rows, --seed and type options need --month")
@@ -597,6 +664,13 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.ehail_type = args.ehail_type or "double"
     if args.rows is not None and args.rows < 0:
         parser.error("--rows must be >= 0")
+    try:
+        args.shift = Shift(
+            1.0 if args.distance_scale is None else args.distance_scale,
+            0.0 if args.zone_mix is None else args.zone_mix,
+        )
+    except ValueError as exc:
+        parser.error(f"--{str(exc).replace('_', '-')}")
     return args
 
 
@@ -615,6 +689,7 @@ def main(argv: list[str] | None = None) -> int:
             ehail_type=args.ehail_type or "null",
             timestamp_unit=args.timestamp_unit or "us",
             compression_level=3 if args.compression_level is None else args.compression_level,
+            shift=args.shift,
         )
         paths = [path]
     for path in paths:

@@ -20,10 +20,11 @@ from trip_duration.errors import NoCandidateError, UserError
 EXIT_ERROR = 1
 EXIT_GATE_FAILED = 3
 EXIT_NO_CANDIDATE = 4
+EXIT_DRIFT = 5
 
 EPILOG = f"""exit status: 0 success (including "nothing to do"), {EXIT_ERROR} error (bad input,
 unreachable server, GitHub API error), 2 usage, {EXIT_GATE_FAILED} quality gate failed (nothing
-promoted), {EXIT_NO_CANDIDATE} no candidate version to promote.
+promoted), {EXIT_NO_CANDIDATE} no candidate version to promote, {EXIT_DRIFT} monitor found drift.
 environment: MLFLOW_TRACKING_URI (default sqlite:///mlflow.db) and MLflow's auth variables;
 GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_API_URL for the GitHub commands."""
 
@@ -117,6 +118,30 @@ def _parser() -> argparse.ArgumentParser:
     promote.add_argument("--val-data", type=Path, help="validation month for the re-check")
 
     commands.add_parser("rollback", help="give the champion alias back to the version it replaced")
+
+    monitor = commands.add_parser(
+        "monitor",
+        help="compare a new month with the champion's training data: drift, quality, "
+        f"performance (exit {EXIT_DRIFT} on drift)",
+    )
+    monitor.add_argument("--current", type=Path, required=True, help="the new data file")
+    monitor.add_argument(
+        "--reference",
+        type=Path,
+        help="compare with this file instead of the champion's logged training data",
+    )
+    monitor.add_argument(
+        "--out", type=Path, help="folder for monitoring.json and .md (default: reports/monitoring)"
+    )
+
+    drift_issue = commands.add_parser(
+        "drift-issue",
+        help="keep one open issue labelled model-drift: open or update it on drift, comment "
+        "and close it when drift is gone",
+    )
+    drift_issue.add_argument(
+        "--report", type=Path, required=True, help="monitoring.json written by `monitor`"
+    )
 
     return parser
 
@@ -379,12 +404,49 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_monitor(args: argparse.Namespace) -> int:
+    from trip_duration.monitoring.job import monitor
+    from trip_duration.monitoring.markdown import render_monitoring, verdict_line
+    from trip_duration.report.markdown import write_step_summary
+
+    settings = _settings(args)
+    report = monitor(settings, current_path=args.current, reference_path=args.reference)
+    folder = args.out or settings.path(settings.monitoring.directory)
+    path = folder / "monitoring.json"
+    report.write(path)
+    markdown = render_monitoring(report)
+    path.with_suffix(".md").write_text(markdown, encoding="utf-8")
+    write_step_summary(markdown)
+    print(verdict_line(report))
+    print(f"report: {path} and {path.with_suffix('.md')}")
+    return EXIT_DRIFT if report.drift else 0
+
+
+def cmd_drift_issue(args: argparse.Namespace) -> int:
+    from trip_duration.github.client import GitHubClient
+    from trip_duration.github.issues import sync_drift_issue
+    from trip_duration.monitoring.document import load_monitoring
+
+    settings = _settings(args)
+    report = load_monitoring(args.report)
+    outcome = sync_drift_issue(
+        GitHubClient.from_env(),
+        report,
+        label=settings.monitoring.issue_label,
+        title=settings.monitoring.issue_title,
+    )
+    print(outcome.message)
+    return 0
+
+
 COMMANDS = {
     "train": cmd_train,
     "report": cmd_report,
     "comment": cmd_comment,
     "promote": cmd_promote,
     "rollback": cmd_rollback,
+    "monitor": cmd_monitor,
+    "drift-issue": cmd_drift_issue,
 }
 
 if __name__ == "__main__":

@@ -139,6 +139,38 @@ class PromotionConfig(_Section):
         return patterns
 
 
+class MonitoringConfig(_Section):
+    """Drift thresholds for `trip-duration monitor`.
+
+    PSI is the effect size (0.1 warns, 0.25 alerts by the usual convention). KS and chi-square
+    alert only when their p-value is below `p_value` *and* their effect size (the KS statistic,
+    Cramér's V) reaches its floor: with a month of rows a significance test alone flags
+    differences too small to matter. Quality shares and RMSE are compared with the reference
+    and the champion's recorded validation RMSE within the tolerances.
+    """
+
+    psi_warn: float = Field(default=0.1, gt=0)
+    psi_alert: float = Field(default=0.25, gt=0)
+    bins: int = Field(default=10, ge=2, le=100)
+    top_k: int = Field(default=20, ge=1, le=1000)
+    p_value: float = Field(default=0.01, gt=0, lt=1)
+    ks_statistic: float = Field(default=0.08, gt=0, le=1)
+    cramers_v: float = Field(default=0.12, gt=0, le=1)
+    quality_tolerance: float = Field(default=0.02, ge=0, le=1)
+    performance_tolerance: float = Field(default=0.2, ge=0)
+    prediction_batch: int = Field(default=200_000, gt=0)
+    directory: Path = Path("reports/monitoring")
+    experiment: str | None = None  # default: "<tracking.experiment>-monitoring"
+    issue_label: str = Field(default="model-drift", min_length=1, max_length=50)
+    issue_title: str = Field(default="Model drift detected", min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _warn_below_alert(self) -> MonitoringConfig:
+        if self.psi_warn >= self.psi_alert:
+            raise ValueError("psi_warn must be below psi_alert")
+        return self
+
+
 class Settings(_Section):
     data: DataConfig = DataConfig()
     model: ModelConfig = ModelConfig()
@@ -146,6 +178,7 @@ class Settings(_Section):
     tracking: TrackingConfig = TrackingConfig()
     report: ReportConfig = ReportConfig()
     promotion: PromotionConfig = PromotionConfig()
+    monitoring: MonitoringConfig = MonitoringConfig()
     root: Path = Path(".")
 
     def path(self, value: Path) -> Path:

@@ -163,3 +163,45 @@ def test_default_base_url_and_file_pattern(download_tlc: ModuleType) -> None:
     assert download_tlc.month_url(download_tlc.DEFAULT_BASE_URL, "2023-02") == (
         "https://d37ci6vzurychx.cloudfront.net/trip-data/green_tripdata_2023-02.parquet"
     )
+
+
+@pytest.mark.parametrize(
+    ("spec", "today", "months"),
+    [
+        ("now-0", "2024-03-15", ["2024-03"]),
+        ("now-2", "2024-03-15", ["2024-01"]),
+        ("now-3", "2024-03-01", ["2023-12"]),
+        ("now-14", "2024-03-31", ["2023-01"]),
+        ("now-4..now-2", "2024-01-10", ["2023-09", "2023-10", "2023-11"]),
+    ],
+)
+def test_months_relative_to_today(
+    download_tlc: ModuleType, spec: str, today: str, months: list[str]
+) -> None:
+    from datetime import date
+
+    assert download_tlc.expand_months([spec], date.fromisoformat(today)) == months
+
+
+@pytest.mark.parametrize("spec", ["now-", "now-x", "now+1"])
+def test_bad_relative_months_are_usage_errors(download_tlc: ModuleType, spec: str) -> None:
+    with pytest.raises(SystemExit) as exc:
+        download_tlc.main(["--months", spec])
+    assert exc.value.code == 2
+
+
+def test_out_writes_the_one_month_to_that_file(
+    download_tlc: ModuleType, tlc_server, parquet_body: bytes, tmp_path: Path
+) -> None:
+    tlc_server.serve(MONTH, (200, parquet_body))
+    target = tmp_path / "data" / "current.parquet"
+    argv = ["--months", MONTH, "--out", str(target), "--base-url", tlc_server.base_url]
+    assert download_tlc.main(argv) == 0
+    assert target.read_bytes() == parquet_body
+    assert leftovers(target.parent) == ["current.parquet"]
+
+
+def test_out_refuses_several_months(download_tlc: ModuleType, tmp_path: Path) -> None:
+    with pytest.raises(SystemExit) as exc:
+        download_tlc.main(["--months", "2023-01..2023-02", "--out", str(tmp_path / "x.parquet")])
+    assert exc.value.code == 2

@@ -32,17 +32,19 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 BOT_LOGIN = "github-actions[bot]"
 MAX_BODY = 65_536
 DOCS = "https://docs.github.com/rest"
 ADMIN_METHODS = (
     "add_pull", "merge_pull", "set_head", "add_commit", "add_comment", "fail_next",
-    "set_files", "lag_commit_pulls",
+    "set_files", "lag_commit_pulls", "add_issue",
 )  # fmt: skip
 STATUS_STATES = ("error", "failure", "pending", "success")
 MAX_STATUS_DESCRIPTION = 140
+ISSUE_STATES = ("open", "closed")
+STATE_REASONS = ("completed", "not_planned", "reopened")
 
 
 @dataclass
@@ -102,6 +104,7 @@ class FakeGitHub:
         self.state_path = Path(state_path) if state_path else None
         self._pulls: dict[int, dict[str, Any]] = {}
         self._comments: dict[int, dict[str, Any]] = {}
+        self._issues: dict[int, dict[str, Any]] = {}
         self._commits: set[str] = set()
         self._messages: dict[str, str] = {}  # commit SHA -> message, for GET /commits/{sha}
         self._statuses: list[dict[str, Any]] = []
@@ -155,6 +158,7 @@ class FakeGitHub:
         user: str = "contributor",
         title: str | None = None,
         files: list[str] | None = None,
+        labels: list[str] | tuple[str, ...] = (),
     ) -> dict[str, Any]:
         """Open (or record an already closed/merged) PR; `head_repo` other than ours = a fork.
 
@@ -177,6 +181,7 @@ class FakeGitHub:
                 "updated_at": now,
                 "closed_at": now if merged or state == "closed" else None,
                 "shas": [head_sha],
+                "labels": list(labels),
             }
             self._commits.update({head_sha, self._pulls[number]["base_sha"]})
             self._files[number] = list(files) if files is not None else ["src/change.py"]
@@ -246,8 +251,8 @@ class FakeGitHub:
     def add_comment(self, number: int, body: str, login: str = "octocat") -> dict[str, Any]:
         """Seed a comment as if `login` had written it."""
         with self._lock:
-            if number not in self._pulls:
-                raise KeyError(f"no PR #{number}: add_pull first")
+            if number not in self._pulls and number not in self._issues:
+                raise KeyError(f"no PR or issue #{number}: add_pull or add_issue first")
             comment_id, self._next_id = self._next_id, self._next_id + 1
             now = _iso(time.time())
             self._comments[comment_id] = {
@@ -256,6 +261,49 @@ class FakeGitHub:
             }  # fmt: skip
             self._changed()
             return self._comment_json(self._comments[comment_id])
+
+    def add_issue(
+        self,
+        title: str,
+        body: str | None = None,
+        labels: list[str] | tuple[str, ...] = (),
+        login: str = "octocat",
+        state: str = "open",
+        number: int | None = None,
+    ) -> dict[str, Any]:
+        """Open (or record an already closed) issue as if `login` had written it.
+
+        Issues and PRs share one number sequence, as on GitHub.
+        """
+        with self._lock:
+            number = number or self._next_number()
+            if number in self._pulls or number in self._issues:
+                raise ValueError(f"#{number} already exists")
+            now = _iso(time.time())
+            self._issues[number] = {
+                "number": number, "title": title, "body": body, "login": login,
+                "labels": list(dict.fromkeys(labels)), "state": state,
+                "state_reason": "completed" if state == "closed" else None,
+                "created_at": now, "updated_at": now,
+                "closed_at": now if state == "closed" else None, "closed_by": None,
+            }  # fmt: skip
+            self._changed()
+            return self.issue(number)
+
+    def issue(self, number: int) -> dict[str, Any]:
+        """An issue (or a PR, seen through the issues API) as `GET /issues/{n}` returns it."""
+        with self._lock:
+            if number in self._issues:
+                return self._issue_json(self._issues[number])
+            return self._pull_as_issue(self._pulls[number])
+
+    def issues(self) -> list[dict[str, Any]]:
+        """Every issue (not PRs), lowest number first."""
+        with self._lock:
+            return [self._issue_json(self._issues[n]) for n in sorted(self._issues)]
+
+    def _next_number(self) -> int:
+        return max([0, *self._pulls, *self._issues]) + 1
 
     def comments(self, number: int) -> list[dict[str, Any]]:
         """The PR's comments, oldest first, as the API returns them."""
@@ -292,6 +340,7 @@ class FakeGitHub:
                 "repository": self.repository,
                 "next_id": self._next_id,
                 "pulls": list(self._pulls.values()),
+                "issues": list(self._issues.values()),
                 "comments": list(self._comments.values()),
                 "commits": sorted(self._commits),
                 "messages": self._messages,
@@ -312,6 +361,7 @@ class FakeGitHub:
     def _load(self, state: dict[str, Any]) -> None:
         self._pulls = {p["number"]: p for p in state.get("pulls", [])}
         self._comments = {c["id"]: c for c in state.get("comments", [])}
+        self._issues = {i["number"]: i for i in state.get("issues", [])}
         self._commits = set(state.get("commits", []))
         self._messages = dict(state.get("messages", {}))
         self._statuses = list(state.get("statuses", []))
@@ -343,10 +393,64 @@ class FakeGitHub:
             "fork": full_name.lower() != self.repository.lower(),
         }  # fmt: skip
 
+    def _label(self, name: str) -> dict[str, Any]:
+        label_id = zlib.crc32(name.lower().encode()) % 10**8
+        return {
+            "id": label_id, "node_id": f"LA_{label_id}",
+            "url": f"{self.url}/repos/{self.repository}/labels/{quote(name)}", "name": name,
+            "color": "ededed", "default": False, "description": None,
+        }  # fmt: skip
+
+    def _issue_json(self, i: dict[str, Any]) -> dict[str, Any]:
+        n = i["number"]
+        api = f"{self.url}/repos/{self.repository}/issues/{n}"
+        return {
+            "url": api, "repository_url": f"{self.url}/repos/{self.repository}",
+            "labels_url": api + "/labels{/name}", "comments_url": api + "/comments",
+            "events_url": api + "/events",
+            "html_url": f"https://github.com/{self.repository}/issues/{n}",
+            "id": 2 * 10**9 + n, "node_id": f"I_kwDO{n:x}", "number": n, "title": i["title"],
+            "user": self._user(i["login"]), "labels": [self._label(x) for x in i["labels"]],
+            "state": i["state"], "locked": False, "assignee": None, "assignees": [],
+            "milestone": None, "comments": sum(c["issue"] == n for c in self._comments.values()),
+            "created_at": i["created_at"], "updated_at": i["updated_at"],
+            "closed_at": i["closed_at"],
+            "closed_by": self._user(i["closed_by"]) if i["closed_by"] else None,
+            "author_association": "NONE" if i["login"].endswith("[bot]") else "CONTRIBUTOR",
+            "active_lock_reason": None, "body": i["body"], "state_reason": i["state_reason"],
+            "performed_via_github_app": None,
+        }  # fmt: skip
+
+    def _pull_as_issue(self, p: dict[str, Any]) -> dict[str, Any]:
+        """A PR as the issues API shows it: the issue shape plus a `pull_request` key."""
+        n = p["number"]
+        api = f"{self.url}/repos/{self.repository}/issues/{n}"
+        html = f"https://github.com/{self.repository}/pull/{n}"
+        return {
+            "url": api, "repository_url": f"{self.url}/repos/{self.repository}",
+            "labels_url": api + "/labels{/name}", "comments_url": api + "/comments",
+            "events_url": api + "/events", "html_url": html,
+            "id": 10**9 + n, "node_id": f"PR_kwDO{n:x}", "number": n, "title": p["title"],
+            "user": self._user(p["user"]),
+            "labels": [self._label(x) for x in p.get("labels", [])], "state": p["state"],
+            "locked": False, "assignee": None, "assignees": [], "milestone": None,
+            "comments": sum(c["issue"] == n for c in self._comments.values()),
+            "created_at": p["created_at"], "updated_at": p["updated_at"],
+            "closed_at": p["closed_at"], "author_association": "CONTRIBUTOR",
+            "active_lock_reason": None, "body": None, "draft": False,
+            "pull_request": {
+                "url": f"{self.url}/repos/{self.repository}/pulls/{n}", "html_url": html,
+                "diff_url": html + ".diff", "patch_url": html + ".patch",
+                "merged_at": p["merged_at"],
+            },
+            "state_reason": None, "performed_via_github_app": None,
+        }  # fmt: skip
+
     def _comment_json(self, c: dict[str, Any]) -> dict[str, Any]:
+        kind = "issues" if c["issue"] in self._issues else "pull"
         return {
             "url": f"{self.url}/repos/{self.repository}/issues/comments/{c['id']}",
-            "html_url": f"https://github.com/{self.repository}/pull/{c['issue']}"
+            "html_url": f"https://github.com/{self.repository}/{kind}/{c['issue']}"
             f"#issuecomment-{c['id']}",
             "issue_url": f"{self.url}/repos/{self.repository}/issues/{c['issue']}",
             "id": c["id"], "node_id": f"IC_kwDO{c['id']:x}", "user": self._user(c["login"]),
@@ -486,7 +590,8 @@ class FakeGitHub:
     def _route(
         self, method: str, rest: str, query: dict[str, str], raw: bytes
     ) -> tuple[int, Any, dict[str, str]]:
-        if (m := re.fullmatch(r"/issues/(\d+)/comments", rest)) and int(m[1]) in self._pulls:
+        numbered = self._pulls.keys() | self._issues.keys()
+        if (m := re.fullmatch(r"/issues/(\d+)/comments", rest)) and int(m[1]) in numbered:
             number = int(m[1])
             if method == "GET":
                 return self._page(self.comments(number), rest, query)
@@ -506,6 +611,13 @@ class FakeGitHub:
                 previous = datetime.fromisoformat(comment["updated_at"]).timestamp()
                 comment.update(body=body, updated_at=_iso(max(time.time(), previous + 1)))
                 return 200, self._comment_json(comment), {}
+        if rest == "/issues" and method in ("GET", "POST"):
+            return self._list_issues(rest, query) if method == "GET" else self._create_issue(raw)
+        if (m := re.fullmatch(r"/issues/(\d+)", rest)) and int(m[1]) in numbered:
+            if method == "GET":
+                return 200, self.issue(int(m[1])), {}
+            if method == "PATCH":
+                return self._update_issue(int(m[1]), raw)
         m = re.fullmatch(r"/pulls/(\d+)", rest)
         if m and int(m[1]) in self._pulls and method == "GET":
             return 200, self._pull_json(self._pulls[int(m[1])], full=True), {}
@@ -566,6 +678,77 @@ class FakeGitHub:
         self._statuses.append(entry)
         return 201, self._status_json(entry), {}
 
+    def _list_issues(self, rest: str, query: dict[str, str]) -> tuple[int, Any, dict[str, str]]:
+        """`GET /issues`: issues *and* PRs, filtered by state and (all of) labels, newest first."""
+        state = query.get("state", "open")
+        if state not in (*ISSUE_STATES, "all"):
+            return _error(422, "Validation Failed")
+        wanted = {x.strip().lower() for x in query.get("labels", "").split(",") if x.strip()}
+        items = [self._issue_json(i) for i in self._issues.values()]
+        items += [self._pull_as_issue(p) for p in self._pulls.values()]
+        items = [
+            item
+            for item in items
+            if (state == "all" or item["state"] == state)
+            and wanted <= {label["name"].lower() for label in item["labels"]}
+        ]
+        if query.get("sort", "created") not in ("created", "updated", "comments"):
+            return _error(422, "Validation Failed")
+        key = {"created": "created_at", "updated": "updated_at"}.get(
+            query.get("sort", "created"), "comments"
+        )
+        newest_first = query.get("direction", "desc") != "asc"
+        items.sort(key=lambda item: (item[key], item["number"]), reverse=newest_first)
+        return self._page(items, rest, query)
+
+    def _create_issue(self, raw: bytes) -> tuple[int, Any, dict[str, str]]:
+        data, problem = _json_object(raw)
+        if problem:
+            return problem
+        title = data.get("title")
+        if not isinstance(title, str | int) or not str(title).strip():
+            return _validation("Issue", "missing_field", "title")
+        body, labels = data.get("body"), data.get("labels", [])
+        if body is not None and not isinstance(body, str):
+            return _validation("Issue", "invalid", "body")
+        if body is not None and len(body) > MAX_BODY:
+            return _validation("Issue", "custom", "body", f"body is too long (maximum is "
+                               f"{MAX_BODY} characters)")  # fmt: skip
+        if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
+            return _validation("Issue", "invalid", "labels")
+        return 201, self.add_issue(str(title), body, labels, login=self.login), {}
+
+    def _update_issue(self, number: int, raw: bytes) -> tuple[int, Any, dict[str, str]]:
+        data, problem = _json_object(raw)
+        if problem:
+            return problem
+        state, reason = data.get("state"), data.get("state_reason")
+        if state is not None and state not in ISSUE_STATES:
+            return _validation("Issue", "invalid", "state")
+        if reason is not None and reason not in STATE_REASONS:
+            return _validation("Issue", "invalid", "state_reason")
+        body = data.get("body")
+        if body is not None and (not isinstance(body, str) or len(body) > MAX_BODY):
+            return _validation("Issue", "invalid", "body")
+        if number in self._pulls:  # PRs are edited through the issues API too; keep it simple
+            return _error(422, "Editing pull requests through this fake is not supported")
+        issue = self._issues[number]
+        for name in ("title", "body"):
+            if name in data:
+                issue[name] = data[name]
+        if isinstance(data.get("labels"), list):
+            issue["labels"] = list(dict.fromkeys(str(x) for x in data["labels"]))
+        now = _iso(max(time.time(), datetime.fromisoformat(issue["updated_at"]).timestamp() + 1))
+        if state == "closed" and issue["state"] != "closed":
+            issue.update(state="closed", closed_at=now, closed_by=self.login,
+                         state_reason=reason or "completed")  # fmt: skip
+        elif state == "open" and issue["state"] != "open":
+            issue.update(state="open", closed_at=None, closed_by=None, state_reason="reopened")
+        elif reason is not None:
+            issue["state_reason"] = reason
+        issue["updated_at"] = now
+        return 200, self._issue_json(issue), {}
+
     def _page(
         self, items: list[Any], rest: str, query: dict[str, str]
     ) -> tuple[int, Any, dict[str, str]]:
@@ -615,6 +798,27 @@ class FakeGitHub:
 
 def _error(status: int, message: str) -> tuple[int, Any, dict[str, str]]:
     return status, {"message": message, "documentation_url": DOCS, "status": str(status)}, {}
+
+
+def _json_object(raw: bytes) -> tuple[dict[str, Any], tuple[int, Any, dict[str, str]] | None]:
+    try:
+        data = json.loads(raw or b"{}")
+    except ValueError:
+        return {}, (400, {"message": "Problems parsing JSON", "documentation_url": DOCS}, {})
+    if not isinstance(data, dict):
+        return {}, (400, {"message": "Problems parsing JSON", "documentation_url": DOCS}, {})
+    return data, None
+
+
+def _validation(
+    resource: str, code: str, field_name: str, message: str | None = None
+) -> tuple[int, Any, dict[str, str]]:
+    """A 422 "Validation Failed" with one entry in `errors`, as GitHub words them."""
+    error: dict[str, Any] = {"resource": resource, "code": code, "field": field_name}
+    if message:
+        error["message"] = message
+    status, payload, headers = _error(422, "Validation Failed")
+    return status, payload | {"errors": [error]}, headers
 
 
 def _comment_body(raw: bytes) -> tuple[str, tuple[int, Any, dict[str, str]] | None]:

@@ -112,6 +112,21 @@ class GitHubClient:
         path = f"/repos/{self.repository}/issues/comments/{int(comment_id)}"
         return self._call("PATCH", path, {"body": body})
 
+    def iter_issues(
+        self, *, state: str = "open", labels: str | None = None, max_pages: int = 50
+    ) -> Iterator[JSON]:
+        """Issues of the repository, newest first; GitHub includes PRs (with `pull_request`)."""
+        query: JSON = {"state": state} | ({"labels": labels} if labels else {})
+        yield from self._paginate(f"/repos/{self.repository}/issues", query, max_pages)
+
+    def create_issue(self, title: str, body: str, labels: list[str]) -> JSON:
+        path = f"/repos/{self.repository}/issues"
+        return self._call("POST", path, {"title": title, "body": body, "labels": labels})
+
+    def update_issue(self, number: int, **fields: Any) -> JSON:
+        """Edit an issue: `body`, `title`, `state` ("open"/"closed"), `state_reason`, ..."""
+        return self._call("PATCH", f"/repos/{self.repository}/issues/{int(number)}", fields)
+
     def get_pull(self, number: int) -> JSON:
         return self._call("GET", f"/repos/{self.repository}/pulls/{int(number)}")
 
@@ -150,9 +165,12 @@ class GitHubClient:
         response = self._request(method, self.api_url + path, body=body, retry=ambiguous_retry)
         return _decode(response)
 
-    def _paginate(self, path: str) -> Iterator[JSON]:
+    def _paginate(
+        self, path: str, query: JSON | None = None, max_pages: int | None = None
+    ) -> Iterator[JSON]:
         url: str | None = self.api_url + path
-        params: JSON | None = {"per_page": 100}
+        params: JSON | None = {**(query or {}), "per_page": 100}
+        limit = self.max_pages if max_pages is None else min(max_pages, self.max_pages)
         seen: set[str] = set()
         while url:
             key = _page_key(url, params)
@@ -161,10 +179,10 @@ class GitHubClient:
                     f"GitHub's pagination for GET {path} links back to a page already read "
                     f"({urlsplit(url).path}?{urlsplit(url).query}): stopping"
                 )
-            if len(seen) == self.max_pages:
+            if len(seen) == limit:
                 raise GitHubError(
-                    f"GET {path} has more than {self.max_pages} pages "
-                    f"(max_pages={self.max_pages}): stopping"
+                    f"GET {path} has more than {limit} pages of 100 (max_pages={limit}): "
+                    "stopping; narrow the query"
                 )
             seen.add(key)
             response = self._request("GET", url, params=params)
@@ -259,7 +277,7 @@ class GitHubClient:
 
     def _error(self, what: str, response: requests.Response) -> GitHubError:
         status, message = response.status_code, _describe(response)
-        needs = "statuses: write" if "/statuses/" in what else "pull-requests: write"
+        needs = f"{_permission(what)}: write"
         hints = {
             401: f"GitHub rejected the token (401 {message}): check GITHUB_TOKEN",
             403: f"GitHub refused {what} (403 {message}): the token lacks permission; the "
@@ -281,6 +299,13 @@ def _page_key(url: str, params: JSON | None) -> str:
     query = sorted(parse_qsl(parts.query, keep_blank_values=True))
     query += sorted((str(k), str(v)) for k, v in (params or {}).items())
     return f"{parts.netloc.lower()}{parts.path}?{urlencode(sorted(set(query)))}"
+
+
+def _permission(what: str) -> str:
+    """The `permissions:` scope a write needs: statuses, issues, else pull-requests."""
+    if "/statuses/" in what:
+        return "statuses"
+    return "issues" if re.search(r"/issues(/\d+)?$", what) else "pull-requests"
 
 
 def _decode(response: requests.Response) -> Any:

@@ -85,7 +85,7 @@ def test_pages_are_capped(gh: FakeGitHub, waits: list[float], listing: str) -> N
         gh.fail_next("GET", regex, 200, headers={"link": link}, body=[])
     client = GitHubClient(gh.url, TOKEN, REPO, sleep=waits.append, max_pages=5)
 
-    with pytest.raises(GitHubError, match=r"more than 5 pages \(max_pages=5\)"):
+    with pytest.raises(GitHubError, match=r"more than 5 pages of 100 \(max_pages=5\)"):
         list(call(client))
     assert len(gh.requests) == 5
 
