@@ -26,6 +26,7 @@ from trip_duration.report.document import (
     Delta,
     Gate,
     Report,
+    Tuning,
     metric_label,
 )
 
@@ -690,6 +691,147 @@ def _lineage_items(report: Report) -> list[tuple[str, str]]:
     return [(name, value) for name, value in items if value]
 
 
+# --- tuning ---------------------------------------------------------------------------------
+
+MAX_TUNING_POINTS = 60
+MAX_FAILURES_SHOWN = 5
+_BAR = "\u2588"
+
+
+def _tuning(report: Report) -> str | None:
+    """The search behind a tuned candidate: budget and what ran, best trial against the
+    champion, importances, the optimisation history, and CV against validation (a gap there
+    is overfitting to the search)."""
+    tuning = report.tuning
+    if tuning is None:
+        return None
+    ran = tuning.completed + tuning.pruned + tuning.failed
+    label = _label(tuning.metric, report)
+    folds = f"{tuning.cv_folds}-fold" + (" time-ordered" if tuning.cv == "time-ordered" else "")
+    lines = [
+        f"#### \U0001f50e Tuning: {ran} of a budget of {tuning.n_trials} trials ran",
+        "",
+        f"Sampler **{_plain(tuning.sampler, 20)}**, seed {tuning.seed}, {folds} cross-validation "
+        f"on the training data, scored by {label}: {tuning.completed} completed \u00b7 "
+        f"{tuning.pruned} pruned \u00b7 {tuning.failed} failed, in "
+        f"{_duration(tuning.wall_time_s)}.",
+    ]
+    if ran < tuning.n_trials:
+        limit = f" of {_duration(tuning.timeout_s)}" if _finite(tuning.timeout_s) else ""
+        lines += [
+            "",
+            f"\u26a0\ufe0f The search stopped before its budget (the timeout{limit}): "
+            f"{tuning.n_trials - ran} trial(s) did not run.",
+        ]
+    lines += ["", _tuning_scores(tuning, label), "", _tuning_params(report, tuning)]
+    for part in (
+        _tuning_importances(tuning),
+        _tuning_chart(tuning, report),
+        _tuning_failures(tuning),
+    ):
+        if part:
+            lines += ["", part]
+    return "\n".join(lines)
+
+
+def _tuning_scores(tuning: Tuning, label: str) -> str:
+    cv, validation = tuning.best_cv_score, tuning.validation_score
+    gap = validation - cv if _finite(cv) and _finite(validation) else None
+    relative = gap / abs(cv) if gap is not None and cv else None
+    rows = [_row([_num(cv), _num(validation), _signed(gap), _percent(relative)])]
+    header = [f"Best trial's CV {label}", f"Refit's validation {label}", "\u0394", "\u0394 %"]
+    return _table(header, "rrrr", rows)
+
+
+def _short_value(value: object) -> str:
+    if isinstance(value, float) and not isinstance(value, bool) and math.isfinite(value):
+        return f"{value:.4g}"
+    return _param_text(value)
+
+
+def _tuning_params(report: Report, tuning: Tuning) -> str:
+    champion = report.champion
+    theirs = champion.params if champion else {}
+    header = ["Searched parameter", "Best trial"]
+    if champion is not None:
+        header.append(f"Champion v{_plain(champion.version, 20)}")
+    rows = []
+    for name, value in list(tuning.best_params.items())[:MAX_PARAM_ROWS]:
+        cells = [_code(name, 60), _code(_short_value(value), 80)]
+        if champion is not None:
+            if name not in theirs:
+                cells.append("<i>absent</i>")
+            else:
+                same = _same_param(value, theirs[name])
+                cells.append(
+                    _code(_short_value(theirs[name]), 80) + ("" if same else " \u270f\ufe0f")
+                )
+        rows.append(_row(cells))
+    return _table(header, "l" * len(header), rows)
+
+
+def _tuning_importances(tuning: Tuning) -> str | None:
+    ranked = sorted(tuning.importances.items(), key=lambda item: -item[1])[:MAX_PARAM_ROWS]
+    rows = [
+        _row([_code(name, 60), f"{value:.2f}", _BAR * max(1, round(value * 20))])
+        for name, value in ranked
+        if _finite(value)
+    ]
+    if not rows:
+        return None
+    table = _table(["Parameter", "Importance (fANOVA)", ""], "lrl", rows)
+    return f"<details>\n<summary>Parameter importances</summary>\n\n{table}\n\n</details>"
+
+
+def _tuning_chart(tuning: Tuning, report: Report) -> str | None:
+    """Each completed trial's CV score (bars) and the best so far (line), in trial order."""
+    greater = GREATER_IS_BETTER.get(tuning.metric, False)
+    points: list[tuple[int, float, float]] = []
+    best: float | None = None
+    for trial in tuning.history:
+        if trial.state != "complete" or not _finite(trial.value):
+            continue
+        best = trial.value if best is None else (max if greater else min)(best, trial.value)
+        points.append((trial.number, trial.value, best))
+    if len(points) < 2:
+        return None
+    if len(points) > MAX_TUNING_POINTS:
+        stride = len(points) / MAX_TUNING_POINTS
+        points = [points[int(i * stride)] for i in range(MAX_TUNING_POINTS - 1)] + [points[-1]]
+    low, high = _axis([v for _, value, best in points for v in (value, best)])
+    name = _mermaid(metric_label(tuning.metric, report.model.unit))
+    labels = ", ".join(f'"{number}"' for number, _, _ in points)
+    return "\n".join(
+        [
+            f"{_label(tuning.metric, report)} per completed trial (bars) and best so far (line):",
+            "",
+            "```mermaid",
+            "xychart-beta",
+            f'    title "CV {name} by trial"',
+            f"    x-axis [{labels}]",
+            f'    y-axis "{name}" {low:.3f} --> {high:.3f}',
+            f"    bar [{', '.join(f'{v:.3f}' for _, v, _ in points)}]",
+            f"    line [{', '.join(f'{b:.3f}' for _, _, b in points)}]",
+            "```",
+        ]
+    )
+
+
+def _tuning_failures(tuning: Tuning) -> str | None:
+    failed = [t for t in tuning.history if t.state == "fail"]
+    if not failed:
+        return None
+    items = [
+        f"- trial {t.number}: {_plain(t.reason or 'no reason recorded', 200)}"
+        for t in failed[:MAX_FAILURES_SHOWN]
+    ]
+    extra = len(failed) - MAX_FAILURES_SHOWN
+    if extra > 0:
+        items.append(f"- and {extra} more")
+    body = "\n".join(items)
+    return f"<details>\n<summary>Failed trials ({len(failed)})</summary>\n\n{body}\n\n</details>"
+
+
 # --- assembly under the length budget ---------------------------------------------------------
 
 Builder = Callable[[Report], str | None]
@@ -703,6 +845,7 @@ LAYOUT: tuple[tuple[str, int, Builder], ...] = (
     ("metrics", ESSENTIAL, _metrics),
     ("champion's recorded metrics", ESSENTIAL, _recorded_metrics),
     ("gate settings", 80, _gate_settings),
+    ("tuning", 45, _tuning),
     ("hyperparameters", 40, _params),
     ("data", 30, _data),
     ("cost", 50, _cost),

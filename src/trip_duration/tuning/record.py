@@ -75,6 +75,7 @@ def build(
         wall_time_s=round(wall_time_s, 3),
         metric=config.metric,
         cv_folds=config.cv_folds,
+        cv=config.cv,
         best_params=dict(best.params),
         best_cv_score=float(best.value),
         importances=importances(study, config.seed),
