@@ -113,13 +113,19 @@ def open_study(
         study = optuna.create_study(direction=direction, **common)
     except DuplicatedStudyError:
         study = optuna.load_study(**common)
-        joined = Study(study, storage, created=False, budget=0)
+        joined = Study(study, _used_storage(study), created=False, budget=0)
         return _joined(joined, config, wait_s)
     study.set_user_attr(FINGERPRINT, fingerprint(config))
     planned = plan(config)
     for point in planned:
         study.enqueue_trial(point, skip_if_exists=False)
-    return Study(study, storage, created=True, budget=len(planned))
+    return Study(study, _used_storage(study), created=True, budget=len(planned))
+
+
+def _used_storage(study: optuna.Study) -> optuna.storages.BaseStorage:
+    """The storage as the study uses it (Optuna wraps an RDB in a cache that must see every
+    state change its trials make), so claims go through it exactly as `Study.ask` does."""
+    return study._storage
 
 
 def mark_ready(study: Study, **attrs: Any) -> None:
