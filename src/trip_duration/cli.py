@@ -372,11 +372,9 @@ def cmd_tune(args: argparse.Namespace) -> int:
         fallback_local=args.fallback_local,
     )
     report = outcome.report
+    print(f"this process ran {outcome.ran} of study {outcome.study!r}'s {outcome.budget} trial(s)")
     if report is None:
-        print(
-            f"ran {outcome.ran} of study {outcome.study!r}'s {outcome.budget} trial(s); the "
-            "process that created the study registers the winner"
-        )
+        print("the process that created the study refits and registers the winner")
         return 0
     path = args.report or _default_report(settings)
     report.write(path)
