@@ -125,9 +125,7 @@ def tune(
     train_data = plugin.load(settings.data_path("train", train_path))
     plugin.load(settings.data_path("validation", val_path))  # fail now, not after the search
     store, client = _open(settings, env, fallback_local)
-    experiment_id = training._experiment(
-        client, settings.tracking.experiment, store.artifact_location
-    )
+    experiment_id = _experiment(client, settings.tracking.experiment, store.artifact_location)
     name = study_name or default_study_name(settings, env)
     shown = tracking.display_uri(storage) if storage else None
     study = search.open_study(config, storage_url=storage, name=name)
@@ -195,6 +193,19 @@ def _open(
             raise
         store = training._ephemeral(f"the tracking server could not be reached ({exc})")
         return store, tracking.connect(store.uri, retries)
+
+
+def _experiment(client: Any, name: str, artifact_location: str | None) -> str:
+    """The experiment's id; processes sharing a study may race to create it."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return training._experiment(client, name, artifact_location)
+    except MlflowException:
+        existing = client.get_experiment_by_name(name)
+        if existing is None:
+            raise
+        return existing.experiment_id
 
 
 def _record(config: TuningConfig, study: search.Study, started: float, shown: str | None):
