@@ -11,6 +11,7 @@ are comparable. Peak memory is traced per pipeline (Python and NumPy allocations
 tracemalloc, plus Arrow's memory pool).
 
 Usage: uv run python scripts/benchmark.py [--sizes 70000 2000000] [--repeats 3]
+       uv run python scripts/benchmark.py --tuning [--trials 30]   (see benchmark_tuning.py)
 Prints a table; ratios (reference / ours) are the figures to quote.
 """
 
@@ -123,7 +124,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[70_000, 2_000_000])
     parser.add_argument("--repeats", type=int, default=3, help="runs per size (median kept)")
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "--tuning",
+        action="store_true",
+        help="instead, the tuning benchmark (scripts/benchmark_tuning.py): 30 trials of PR time, "
+        "and tracking overhead against Optuna alone",
+    )
+    args, rest = parser.parse_known_args(argv)
+    if args.tuning:
+        import benchmark_tuning
+
+        return benchmark_tuning.main(rest)
     config = DataConfig()
     print(
         f"{'rows':>10} {'pipeline':>10} {'load s':>8} {'fit s':>8} {'eval s':>8} "

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import os
 import re
+import signal
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -145,40 +148,61 @@ def tune(
         attrs = study.study.user_attrs
         runs = StudyRuns(client, attrs[EXPERIMENT], attrs[PARENT_RUN], name)
     progress.say(f"study {name!r}: budget {study.budget} trial(s), sampler {config.sampler}")
+    objective = Objective(settings, plugin, train_data)
+    with _terminate_as_interrupt():
+        try:
+            ran = search.run(
+                study,
+                objective,
+                timeout_s=config.timeout_s,
+                on_trial=_progress_hook(runs, study, config),
+            )
+            if not study.created:
+                return Outcome(None, name, ran, study.budget)
+            running = search.wait_for_others(study, wait_s)
+            if running:
+                progress.say(f"{running} trial(s) still running elsewhere after {wait_s:g} s")
+            tuning = _record(config, study, started, shown)
+            runs.summarize(tuning)
+            chosen, params = space.split(tuning.best_params)
+            short = chosen.rsplit(".", 1)[-1]
+            progress.say(f"refitting the best trial ({short}) on the whole training data")
+            report = training.train(
+                settings,
+                train_path=train_path,
+                val_path=val_path,
+                params=params,
+                fallback_local=fallback_local,
+                env=env,
+                estimator_path=chosen,
+                tuning=tuning,
+                parent_run_id=runs.parent_run_id,
+                store=store,
+            )
+        except BaseException:
+            if study.created:
+                runs.finish("FAILED")
+            raise
+        runs.finish()
+        return Outcome(report, name, ran, study.budget)
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a cancelled CI job) unwinds like Ctrl-C: the running trial is recorded as failed
+    instead of staying claimed in a shared storage, and the study's run is ended FAILED."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
     try:
-        ran = search.run(
-            study,
-            Objective(settings, plugin, train_data),
-            timeout_s=config.timeout_s,
-            on_trial=_progress_hook(runs, study, config),
-        )
-        if not study.created:
-            return Outcome(None, name, ran, study.budget)
-        running = search.wait_for_others(study, wait_s)
-        if running:
-            progress.say(f"{running} trial(s) still running elsewhere after {wait_s:g} s: left out")
-        tuning = _record(config, study, started, shown)
-        runs.summarize(tuning)
-        chosen, params = space.split(tuning.best_params)
-        progress.say(f"refitting the best trial ({chosen.rsplit('.', 1)[-1]}) on all training data")
-        report = training.train(
-            settings,
-            train_path=train_path,
-            val_path=val_path,
-            params=params,
-            fallback_local=fallback_local,
-            env=env,
-            estimator_path=chosen,
-            tuning=tuning,
-            parent_run_id=runs.parent_run_id,
-            store=store,
-        )
-    except BaseException:
-        if study.created:
-            runs.finish("FAILED")
-        raise
-    runs.finish()
-    return Outcome(report, name, ran, study.budget)
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _open(

@@ -4,8 +4,10 @@ one nested run per trial, only the winner registered, and two processes sharing 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -197,3 +199,52 @@ def test_two_processes_share_one_budget_exactly(
     assert trial_numbers(children) == list(range(budget)), "each trial tracked exactly once"
     versions = project.client().search_model_versions(f"name='{project.name}'")
     assert len(versions) == 1
+
+
+def test_sigterm_mid_search_leaves_no_trial_claimed_and_registers_nothing(
+    tmp_path_factory: pytest.TempPathFactory, tlc_month: Callable[..., Path]
+) -> None:
+    import optuna
+    from optuna.trial import TrialState
+    from sqlalchemy.exc import SQLAlchemyError
+
+    root = tmp_path_factory.mktemp("terminated")
+    uri = sqlite_store(tmp_path_factory, "sigterm-store")
+    project = make_project(root, uri, tlc_month, rows=1500, sampler="random", trials=200)
+    storage = f"sqlite:///{root / 'study.db'}"
+    command = [
+        sys.executable, "-m", "trip_duration.cli", "--config", str(project.config),
+        "tune", "--storage", storage, "--study", "cancelled",
+    ]  # fmt: skip
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "GITHUB_"))},
+        "MLFLOW_TRACKING_URI": uri,
+    }
+    worker = subprocess.Popen(
+        command, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 180
+        finished = 0
+        while finished < 2:  # wait (bounded) until the search is well under way
+            assert time.monotonic() < deadline, "the search never got going"
+            assert worker.poll() is None, worker.communicate()[1][-2000:]
+            time.sleep(0.5)
+            if (root / "study.db").exists():
+                try:
+                    study = optuna.load_study(study_name="cancelled", storage=storage)
+                except (KeyError, SQLAlchemyError):  # not created yet, or being created
+                    continue
+                finished = len(study.get_trials(states=(TrialState.COMPLETE, TrialState.PRUNED)))
+        worker.send_signal(signal.SIGTERM)
+        _, err = worker.communicate(timeout=120)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert worker.returncode == 130, err[-2000:]
+    trials = optuna.load_study(study_name="cancelled", storage=storage).get_trials()
+    assert not [t.number for t in trials if t.state == TrialState.RUNNING]
+    assert len(trials) == 200  # the rest of the budget waits, unclaimed
+    parent, _ = study_runs(project)
+    assert parent.info.status == "FAILED"
+    assert project.client().search_model_versions(f"name='{project.name}'") == []
