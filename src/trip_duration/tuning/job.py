@@ -164,7 +164,7 @@ def tune(
                 progress.say(f"{running} trial(s) still running elsewhere after {wait_s:g} s")
             tuning = _record(config, study, started, shown)
             runs.summarize(tuning)
-            chosen, params = space.split(tuning.best_params)
+            chosen, params = space.split(tuning.best_params, settings.model.estimator)
             short = chosen.rsplit(".", 1)[-1]
             progress.say(f"refitting the best trial ({short}) on the whole training data")
             report = training.train(

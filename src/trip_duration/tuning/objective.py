@@ -54,7 +54,7 @@ def folds(config: TuningConfig, rows: int) -> list[tuple[np.ndarray, np.ndarray]
 
 def model_config(settings: Settings, point: space.Params) -> ModelConfig:
     """The trial's model: the configured params apply only to the configured estimator."""
-    chosen, params = space.split(point)
+    chosen, params = space.split(point, settings.model.estimator)
     base = settings.model.params if chosen == settings.model.estimator else {}
     return settings.model.model_copy(update={"estimator": chosen, "params": {**base, **params}})
 

@@ -44,10 +44,11 @@ def suggest(trial: optuna.Trial, config: TuningConfig, default_estimator: str) -
     return {ESTIMATOR_CHOICE: chosen, **{k: v for k, v in point.items() if k != ESTIMATOR_CHOICE}}
 
 
-def split(point: Params) -> tuple[str, Params]:
-    """(estimator import path, hyperparameters) of a point."""
+def split(point: Params, default_estimator: str) -> tuple[str, Params]:
+    """(estimator import path, hyperparameters) of a point; without an estimator choice in the
+    space, the configured estimator."""
     params = dict(point)
-    return params.pop(ESTIMATOR_CHOICE), params
+    return params.pop(ESTIMATOR_CHOICE, default_estimator), params
 
 
 def grid(config: TuningConfig) -> list[Params]:

@@ -12,7 +12,7 @@ import pytest
 from trip_duration.config import Settings
 from trip_duration.contract import Dataset, ModelPlugin
 from trip_duration.errors import UserError
-from trip_duration.tuning import record, search
+from trip_duration.tuning import record, search, space
 from trip_duration.tuning.job import check_space
 from trip_duration.tuning.objective import Objective
 
@@ -193,3 +193,14 @@ def test_a_space_the_estimators_cannot_take_is_refused_before_any_trial(
     settings = tuning_settings(space)
     with pytest.raises(UserError, match=key.replace(".", r"\.")):
         check_space(settings, settings.tuning, tiny_plugin)
+
+
+def test_without_an_estimator_choice_the_configured_estimator_wins(
+    tuning_settings: Callable[..., Settings], tiny_plugin: ModelPlugin, tiny_data: Dataset
+) -> None:
+    settings = tuning_settings({"alpha": {"kind": "float", "low": 0.01, "high": 1.0}})
+    opened, trials = run_search(settings, tiny_plugin, tiny_data)
+    assert all(set(t.params) == {"alpha"} for t in trials)
+    chosen, params = space.split(best(opened, settings), settings.model.estimator)
+    assert chosen == settings.model.estimator
+    assert set(params) == {"alpha"}
