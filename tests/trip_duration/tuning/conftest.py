@@ -1,55 +1,26 @@
-"""A tiny model plug-in of the tuning tests' own, and in-memory datasets for it, so the search
-is tested without the example model (and without MLflow)."""
+"""Fixtures for the tuning tests: the tests' tiny plug-in, its data, and settings to tune."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
-import pandas as pd
 import pytest
 
+from support.tuning_plugin import TinyPlugin, dataset, make_frame
 from trip_duration.config import Settings
-from trip_duration.contract import Dataset, ModelPlugin, Target
-
-
-class TinyPlugin(ModelPlugin):
-    """Numeric columns in, duration out: scaling, then the estimator."""
-
-    title: ClassVar[str] = "Tiny model"
-    target: ClassVar[Target] = Target(name="duration", unit="min", label="Duration")
-
-    def load(self, path: Path) -> Dataset:
-        frame = pd.read_parquet(path)
-        return dataset(frame, path)
-
-    def feature_steps(self) -> list[tuple[str, Any]]:
-        from sklearn.preprocessing import StandardScaler
-
-        return [("scale", StandardScaler())]
-
-
-def dataset(frame: pd.DataFrame, path: Path = Path("memory")) -> Dataset:
-    return Dataset(
-        path=path,
-        features=frame.drop(columns="duration").astype("float64"),
-        target=frame["duration"],
-        rows_raw=len(frame),
-    )
+from trip_duration.contract import Dataset, NoOptions
 
 
 @pytest.fixture
 def tiny_plugin() -> TinyPlugin:
-    from trip_duration.contract import NoOptions
-
     return TinyPlugin(NoOptions())
 
 
 @pytest.fixture
-def tiny_data(trip_records: Callable[..., pd.DataFrame]) -> Dataset:
-    """300 simulated rides (distance and zone ids as numbers, duration in minutes)."""
-    return dataset(trip_records(rows=300, seed=3))
+def tiny_data() -> Dataset:
+    """300 simulated rides in memory."""
+    return dataset(make_frame(rows=300, seed=3))
 
 
 @pytest.fixture

@@ -8,11 +8,12 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+import uuid
 from pathlib import Path
 
 import pytest
 
+from support import tuning_plugin
 from support.mlflow_server import MlflowServer
 from support.project import Project
 from support.stores import sqlite_store
@@ -21,10 +22,24 @@ from trip_duration.report.document import load_report
 pytestmark = pytest.mark.slow  # MLflow training, registration and servers
 
 RMSE = "root_mean_squared_error"
-SEARCH = """
+TESTS_DIR = Path(__file__).resolve().parents[2]
+CONFIG = """
 [data]
-train = "data/green_tripdata_2023-01.parquet"
-validation = "data/green_tripdata_2023-02.parquet"
+train = "data/train.parquet"
+validation = "data/validation.parquet"
+
+[model]
+plugin = "{plugin}"
+estimator = "sklearn.linear_model.Lasso"
+params = {{ alpha = 0.5 }}
+
+[tracking]
+experiment = "{name}"
+registered_model = "{name}"
+
+[report]
+latency_batch = 32
+latency_repeats = 3
 
 [tuning]
 enabled = true
@@ -41,14 +56,22 @@ choices = ["sklearn.linear_model.Lasso", "sklearn.linear_model.Ridge"]
 LOG_ALPHA = '{ kind = "float", low = 0.0001, high = 5.0, log = true }'
 
 
-def make_project(
-    root: Path, uri: str, tlc_month: Callable[..., Path], *, rows: int = 300, **search: object
-) -> Project:
+def make_project(root: Path, uri: str, *, rows: int = 300, **search: object) -> Project:
+    """A project on the tests' tiny plug-in, with its own experiment and registered model."""
+    project = Project(root, uri, f"tuned-{uuid.uuid4().hex[:8]}")
+    tuning_plugin.write_months(root / "data", rows)
     fields = {"sampler": "tpe", "trials": 6, "alpha": LOG_ALPHA, **search}
-    project = Project.create(root, uri, extra=SEARCH.format(**fields))
-    for month, seed in ((1, 1), (2, 2)):
-        tlc_month(rows=rows, seed=seed, path=root / f"data/green_tripdata_2023-0{month}.parquet")
+    text = CONFIG.format(plugin=tuning_plugin.REFERENCE, name=project.name, **fields)
+    project.config.write_text(text, encoding="utf-8")
     return project
+
+
+def subprocess_env(uri: str) -> dict[str, str]:
+    """The CLI in another process: this environment without CI settings, the tests' plug-in
+    importable."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "GITHUB_"))}
+    path = os.pathsep.join(filter(None, [str(TESTS_DIR), env.get("PYTHONPATH", "")]))
+    return {**env, "MLFLOW_TRACKING_URI": uri, "PYTHONPATH": path}
 
 
 def study_runs(project: Project) -> tuple[object, list[object]]:
@@ -71,12 +94,11 @@ def trial_numbers(children: list[object]) -> list[int]:
 
 def test_candidate_tunes_and_registers_only_the_winner(
     tmp_path_factory: pytest.TempPathFactory,
-    tlc_month: Callable[..., Path],
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     root = tmp_path_factory.mktemp("tuned")
-    project = make_project(root, sqlite_store(tmp_path_factory, "tune-store"), tlc_month)
+    project = make_project(root, sqlite_store(tmp_path_factory, "tune-store"))
     project.enter(monkeypatch)
     assert project.cli("candidate") == 0
     out = capsys.readouterr().out
@@ -125,14 +147,13 @@ def test_candidate_tunes_and_registers_only_the_winner(
 
 def test_a_study_without_a_completed_trial_registers_nothing(
     tmp_path_factory: pytest.TempPathFactory,
-    tlc_month: Callable[..., Path],
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     root = tmp_path_factory.mktemp("all-fail")
     failing = '{ kind = "categorical", choices = [-1.0, -2.0] }'
     uri = sqlite_store(tmp_path_factory, "fail-store")
-    project = make_project(root, uri, tlc_month, sampler="grid", trials=10, alpha=failing)
+    project = make_project(root, uri, sampler="grid", trials=10, alpha=failing)
     project.enter(monkeypatch)
     assert project.cli("tune") == 1
     error = capsys.readouterr().err.strip().splitlines()[-1]
@@ -148,23 +169,17 @@ def test_a_study_without_a_completed_trial_registers_nothing(
 
 def test_two_processes_share_one_budget_exactly(
     tmp_path_factory: pytest.TempPathFactory,
-    tlc_month: Callable[..., Path],
     mlflow_server: MlflowServer,
 ) -> None:
     root = tmp_path_factory.mktemp("shared")
-    budget = 12
-    project = make_project(
-        root, mlflow_server.url, tlc_month, rows=1500, sampler="random", trials=budget
-    )
+    budget = 20
+    project = make_project(root, mlflow_server.url, rows=3000, sampler="random", trials=budget)
     storage = f"sqlite:///{root / 'study.db'}"
     command = [
         sys.executable, "-m", "trip_duration.cli", "--config", str(project.config),
         "tune", "--storage", storage, "--study", "shared",
     ]  # fmt: skip
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "GITHUB_"))},
-        "MLFLOW_TRACKING_URI": mlflow_server.url,
-    }
+    env = subprocess_env(mlflow_server.url)
     workers = [
         subprocess.Popen(
             command, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -202,7 +217,7 @@ def test_two_processes_share_one_budget_exactly(
 
 
 def test_sigterm_mid_search_leaves_no_trial_claimed_and_registers_nothing(
-    tmp_path_factory: pytest.TempPathFactory, tlc_month: Callable[..., Path]
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     import optuna
     from optuna.trial import TrialState
@@ -210,16 +225,13 @@ def test_sigterm_mid_search_leaves_no_trial_claimed_and_registers_nothing(
 
     root = tmp_path_factory.mktemp("terminated")
     uri = sqlite_store(tmp_path_factory, "sigterm-store")
-    project = make_project(root, uri, tlc_month, rows=1500, sampler="random", trials=200)
+    project = make_project(root, uri, rows=3000, sampler="random", trials=200)
     storage = f"sqlite:///{root / 'study.db'}"
     command = [
         sys.executable, "-m", "trip_duration.cli", "--config", str(project.config),
         "tune", "--storage", storage, "--study", "cancelled",
     ]  # fmt: skip
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "GITHUB_"))},
-        "MLFLOW_TRACKING_URI": uri,
-    }
+    env = subprocess_env(uri)
     worker = subprocess.Popen(
         command, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
