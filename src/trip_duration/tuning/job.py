@@ -179,6 +179,7 @@ def tune(
                 parent_run_id=runs.parent_run_id,
                 store=store,
             )
+            runs.mark_winner(report.candidate.run_id, tuning)
         except BaseException:
             if study.created:
                 runs.finish("FAILED")

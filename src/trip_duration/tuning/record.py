@@ -84,6 +84,12 @@ def build(
     )
 
 
+def best(tuning: Tuning) -> Trial:
+    """The winning trial of a record."""
+    completed = [t for t in tuning.history if t.state == "complete" and t.value is not None]
+    return _best(completed, GREATER_IS_BETTER[tuning.metric])
+
+
 def _best(completed: list[Trial], greater: bool) -> Trial:
     """The best CV score; the earliest trial on a tie, so the winner does not depend on which
     worker finished first."""

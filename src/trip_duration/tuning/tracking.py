@@ -140,6 +140,13 @@ class StudyRuns:
         history = [t.model_dump() for t in tuning.history]
         self.client.log_dict(run, history, f"{ARTIFACTS}/history.json")
 
+    def mark_winner(self, run_id: str, tuning: Tuning) -> None:
+        """The refit's run (nested under the study by the training job) says what it is."""
+        best = record.best(tuning)
+        self.client.set_tag(run_id, "tuning.study", self.study)
+        self.client.set_tag(run_id, "tuning.role", "winner")
+        self.client.set_tag(run_id, "tuning.best_trial", str(best.number))
+
     def finish(self, status: str = "FINISHED") -> None:
         self.client.set_terminated(self.parent_run_id, status=status)
 

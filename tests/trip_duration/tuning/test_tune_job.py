@@ -135,6 +135,8 @@ def test_candidate_tunes_and_registers_only_the_winner(
             assert logged.data.metrics["cv_score"] == pytest.approx(trial.value)
     winner = [r for r in children if r.info.run_id == report.candidate.run_id]
     assert len(winner) == 1, "the refit winner nests under the study"
+    assert winner[0].data.tags["tuning.role"] == "winner"
+    assert winner[0].data.tags["tuning.best_trial"] == str(best.number)
     artifacts = {a.path for a in project.client().list_artifacts(parent.info.run_id, "tuning")}
     assert {"tuning/importances.json", "tuning/history.csv"} <= artifacts
 
