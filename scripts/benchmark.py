@@ -18,6 +18,7 @@ for example a real month split in two; by default the synthetic 70k-row months).
 
 Usage: uv run python scripts/benchmark.py [--sizes 70000 2000000] [--repeats 3]
        [--end-to-end 3] [--train-month P --val-month P]
+       uv run python scripts/benchmark.py --tuning [--trials 30]   (see benchmark_tuning.py)
 Prints tables; ratios against the baseline of the same run are the figures to quote.
 
 `--monitor` measures `trip-duration monitor` instead: the real command, each run in its own
@@ -223,7 +224,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-month", type=Path, help="end-to-end training month")
     parser.add_argument("--val-month", type=Path, help="end-to-end validation month")
     parser.add_argument("--monitor", action="store_true", help="benchmark `monitor` instead")
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "--tuning",
+        action="store_true",
+        help="instead, the tuning benchmark (scripts/benchmark_tuning.py): 30 trials of PR time, "
+        "and tracking overhead against Optuna alone",
+    )
+    args, rest = parser.parse_known_args(argv)
+    if args.tuning:
+        import benchmark_tuning
+
+        return benchmark_tuning.main(rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.monitor:
         sizes = args.sizes if args.sizes != DEFAULT_SIZES else MONITOR_SIZES
         return monitor_benchmark(sizes)

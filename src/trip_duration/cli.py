@@ -143,7 +143,56 @@ def _parser() -> argparse.ArgumentParser:
         "--report", type=Path, required=True, help="monitoring.json written by `monitor`"
     )
 
+    _add_tuning_commands(commands)
     return parser
+
+
+def _add_candidate_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--train-data", type=Path, help="training month (TLC green parquet)")
+    command.add_argument("--val-data", type=Path, help="validation month (TLC green parquet)")
+    command.add_argument(
+        "--report", type=Path, help="JSON report path (default: reports/report.json)"
+    )
+    command.add_argument(
+        "--fallback-local",
+        action="store_true",
+        help="if the tracking server is unreachable, use an ephemeral local store and say so in "
+        "the report (for pull requests)",
+    )
+
+
+def _add_tuning_commands(commands: argparse._SubParsersAction) -> None:
+    tune = commands.add_parser(
+        "tune",
+        help="seeded, budgeted Optuna search ([tuning] in the configuration); the winner is "
+        "refit, tracked, compared, gated, registered and reported like `train`",
+    )
+    _add_candidate_arguments(tune)
+    tune.add_argument("--trials", type=int, help="trial budget (default: tuning.n_trials)")
+    tune.add_argument(
+        "--timeout", type=float, help="safety net in seconds (default: tuning.timeout_s)"
+    )
+    tune.add_argument("--seed", type=int, help="sampler and fold seed (default: tuning.seed)")
+    tune.add_argument(
+        "--storage",
+        help="Optuna RDB storage URL (sqlite:///study.db, postgresql://...) shared by several "
+        "`tune` processes; default: in memory",
+    )
+    tune.add_argument(
+        "--study", help="study name in the storage (default: experiment name + commit)"
+    )
+    candidate = commands.add_parser(
+        "candidate",
+        help="the PR workflow's step: `tune` when tuning.enabled is true, else `train`",
+    )
+    _add_candidate_arguments(candidate)
+    candidate.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="as for `train` (refused when tuning is enabled: the search chooses)",
+    )
 
 
 def _quiet_mlflow() -> None:
@@ -439,6 +488,53 @@ def cmd_drift_issue(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tune(args: argparse.Namespace) -> int:
+    from trip_duration.report.markdown import render_markdown
+    from trip_duration.tuning.job import tune
+
+    settings = _settings(args)
+    outcome = tune(
+        settings,
+        train_path=args.train_data,
+        val_path=args.val_data,
+        trials=getattr(args, "trials", None),
+        timeout_s=getattr(args, "timeout", None),
+        seed=getattr(args, "seed", None),
+        storage=getattr(args, "storage", None),
+        study_name=getattr(args, "study", None),
+        fallback_local=args.fallback_local,
+    )
+    report = outcome.report
+    print(f"this process ran {outcome.ran} of study {outcome.study!r}'s {outcome.budget} trial(s)")
+    if report is None:
+        print("the process that created the study refits and registers the winner")
+        return 0
+    path = args.report or _default_report(settings)
+    report.write(path)
+    markdown = path.with_suffix(".md")
+    markdown.write_text(render_markdown(report), encoding="utf-8")
+    tuning = report.tuning
+    print(
+        f"study {outcome.study!r}: {tuning.completed} completed, {tuning.pruned} pruned, "
+        f"{tuning.failed} failed of {tuning.n_trials}; best CV {tuning.best_cv_score:.4f}"
+    )
+    print(_summary_line(report))
+    print(f"report: {path} and {markdown}")
+    return 0
+
+
+def cmd_candidate(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if not settings.tuning.enabled:
+        return cmd_train(args)
+    if args.param:
+        raise UserError(
+            "--param: [tool.trip-duration] tuning.enabled is true, so the search chooses the "
+            "hyperparameters (use `trip-duration train --param` for a plain run)"
+        )
+    return cmd_tune(args)
+
+
 COMMANDS = {
     "train": cmd_train,
     "report": cmd_report,
@@ -447,6 +543,8 @@ COMMANDS = {
     "rollback": cmd_rollback,
     "monitor": cmd_monitor,
     "drift-issue": cmd_drift_issue,
+    "tune": cmd_tune,
+    "candidate": cmd_candidate,
 }
 
 if __name__ == "__main__":

@@ -128,6 +128,7 @@ class Tuning(_Doc):
     wall_time_s: float = Field(ge=0)
     metric: str
     cv_folds: int = Field(ge=2)
+    cv: Literal["kfold", "time-ordered"] | None = None  # how the folds were cut
     best_params: dict[str, str | int | float | bool | None]
     best_cv_score: float
     validation_score: float | None = None

@@ -34,6 +34,7 @@ from trip_duration.report.document import (
     Links,
     ModelInfo,
     Report,
+    Tuning,
 )
 from trip_duration.tracking import connection as tracking
 from trip_duration.tracking.lineage import collect
@@ -92,12 +93,22 @@ def train(
     params: dict[str, Any] | None = None,
     fallback_local: bool = False,
     env: Mapping[str, str] = os.environ,
+    estimator_path: str | None = None,
+    tuning: Tuning | None = None,
+    parent_run_id: str | None = None,
+    store: Store | None = None,
 ) -> Report:
-    """Run the whole job and return the report (the caller writes and prints it)."""
+    """Run the whole job and return the report (the caller writes and prints it).
+
+    A tuning search passes its winner (`estimator_path`, `params`), its record (`tuning`), its
+    parent run to nest under, and the store it already opened.
+    """
     started = time.perf_counter()
     timings: dict[str, float] = {}
+    chosen = estimator_path or settings.model.estimator
+    base = settings.model.params if chosen == settings.model.estimator else {}
     model_config = settings.model.model_copy(
-        update={"params": {**settings.model.params, **(params or {})}}
+        update={"estimator": chosen, "params": {**base, **(params or {})}}
     )
     plugin = settings.plugin()
     pipeline = estimator.build(plugin, model_config)
@@ -106,7 +117,7 @@ def train(
         train_data = plugin.load(settings.data_path("train", train_path))
         val_data = plugin.load(settings.data_path("validation", val_path))
     lineage = collect(settings.root, env)
-    store = choose_store(env)
+    store = store or choose_store(env)
     retries = settings.tracking.connect_retries
     progress.say(f"connecting to tracking store {tracking.display_uri(store.uri)}…")
     try:
@@ -120,7 +131,7 @@ def train(
     import mlflow
 
     experiment_id = _experiment(client, settings.tracking.experiment, store.artifact_location)
-    with mlflow.start_run(experiment_id=experiment_id) as run:
+    with mlflow.start_run(experiment_id=experiment_id, parent_run_id=parent_run_id) as run:
         run_id = run.info.run_id
         mlflow.set_tags(_lineage_tags(lineage))
         progress.say(f"fitting {model_config.estimator} on {train_data.rows:,} rows…")
@@ -224,6 +235,8 @@ def train(
         timings_s=timings,
         lineage=lineage,
         history=history,
+        tuning=tuning
+        and tuning.model_copy(update={"validation_score": candidate_metrics.get(tuning.metric)}),
         links=Links(
             run=f"{ui}/#/experiments/{experiment_id}/runs/{run_id}" if ui else None,
             model_version=f"{ui}/#/models/{name}/versions/{version.version}" if ui else None,
