@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sklearn.pipeline import Pipeline
 
 from green_taxi.data import FEATURES, load_trips
 from green_taxi.features import (
@@ -20,6 +19,7 @@ from green_taxi.features import (
     ZonePairDistance,
     ZonesAndDistance,
 )
+from green_taxi.pipeline import BoundedPipeline
 from trip_duration.contract import ESTIMATOR_STEP, Dataset, ModelPlugin, Target, WatchedFeature
 
 
@@ -62,13 +62,18 @@ class GreenTaxi(ModelPlugin):
     def feature_steps(self) -> list[tuple[str, Any]]:
         return [("features", ZonePairDistance())]
 
-    def build_pipeline(self, estimator: Any) -> Pipeline:
-        """One-hot zone pairs for estimators that take sparse input; raw ids for the others."""
-        if estimator.__sklearn_tags__().input_tags.sparse:
-            return super().build_pipeline(estimator)
-        return Pipeline([("features", ZonesAndDistance()), (ESTIMATOR_STEP, estimator)])
+    def build_pipeline(self, estimator: Any) -> BoundedPipeline:
+        """One-hot zone pairs for estimators that take sparse input; raw ids for the others.
+
+        Predictions are clipped to the training durations, so any raw record gets a plausible
+        answer.
+        """
+        sparse = estimator.__sklearn_tags__().input_tags.sparse
+        features = ZonePairDistance() if sparse else ZonesAndDistance()
+        return BoundedPipeline([("features", features), (ESTIMATOR_STEP, estimator)])
 
     def trusted_types(self) -> list[str]:
         return [
-            f"{cls.__module__}.{cls.__qualname__}" for cls in (ZonePairDistance, ZonesAndDistance)
+            f"{cls.__module__}.{cls.__qualname__}"
+            for cls in (ZonePairDistance, ZonesAndDistance, BoundedPipeline)
         ]
