@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
+import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from green_taxi.data import FEATURES, load_trips
@@ -71,6 +72,16 @@ class GreenTaxi(ModelPlugin):
         sparse = estimator.__sklearn_tags__().input_tags.sparse
         features = ZonePairDistance() if sparse else ZonesAndDistance()
         return BoundedPipeline([("features", features), (ESTIMATOR_STEP, estimator)])
+
+    def signature_frame(self, data: Dataset) -> pd.DataFrame:
+        """Zone ids as floats, so the served model also takes a record whose id is null."""
+        return data.features.head(100).astype({PICKUP_ZONE: "float64", DROPOFF_ZONE: "float64"})
+
+    def raw_features(self, table: pd.DataFrame) -> pd.DataFrame:
+        return table.loc[:, list(FEATURES)]
+
+    def raw_columns(self) -> list[str]:
+        return list(FEATURES)
 
     def trusted_types(self) -> list[str]:
         return [

@@ -102,6 +102,24 @@ class ModelPlugin(ABC):
         """A few raw records, logged with the model and used by the serving check."""
         return data.features.head(5)
 
+    def signature_frame(self, data: Dataset) -> pd.DataFrame:
+        """Raw records the logged signature is inferred from: their column types are what the
+        served model accepts. Override to widen a type (a nullable id as float, say)."""
+        return data.features.head(100)
+
+    def raw_features(self, table: pd.DataFrame) -> pd.DataFrame:
+        """The model's input columns of a raw file's rows, every row kept and in order.
+
+        Batch scoring (`trip-duration predict`) calls this instead of `load`, which drops the
+        rows training must not see; the logged model copes with whatever the rows hold.
+        """
+        return table
+
+    def raw_columns(self) -> list[str] | None:
+        """The columns `raw_features` needs from a file (None: all), so batch scoring reads
+        only those."""
+        return None
+
     def trusted_types(self) -> list[str]:
         """Fully qualified names of the plug-in's own classes that the model saver must load."""
         return []

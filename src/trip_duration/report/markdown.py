@@ -690,6 +690,88 @@ def _lineage_items(report: Report) -> list[tuple[str, str]]:
     return [(name, value) for name, value in items if value]
 
 
+def _serving(report: Report) -> str | None:
+    """The serving contract's outcome, the failing request, and latency and size beside the
+    champion's (all measured through MLflow's scoring server)."""
+    serving = report.serving
+    if serving is None:
+        return None
+    checks = serving.checks
+    passed = sum(c.passed for c in checks)
+    if serving.passed:
+        head = (
+            f"\u2705 MLflow's scoring server serves the candidate as logged: {passed}/"
+            f"{len(checks)} contract requests as expected."
+        )
+    else:
+        failing = _plain(serving.failed_request or "no failing request recorded", 300)
+        head = f"\u274c **The candidate cannot be served as logged**: {failing}."
+    rows = [
+        _row([("\u2705 " if c.passed else "\u274c ") + _plain(c.name, 40), _plain(c.detail, 240)])
+        for c in checks
+    ]
+    parts = [
+        "#### Serving",
+        head,
+        "<details>\n<summary>Contract requests</summary>\n\n"
+        + _table(["Request", "Result"], "ll", rows)
+        + "\n\n</details>"
+        if rows
+        else "",
+    ]
+    cost = _serving_cost(report)
+    if cost:
+        parts.append(cost)
+    requirements = {
+        True: "\u2705 The logged requirements install into a clean environment.",
+        False: "\u274c The logged requirements do not install into a clean environment.",
+        None: "_The clean-environment requirements check did not run here._",
+    }[serving.requirements_checked]
+    parts.append(requirements)
+    return "\n\n".join(p for p in parts if p)
+
+
+def _serving_cost(report: Report) -> str | None:
+    serving = report.serving
+    if serving is None:
+        return None
+    champion_size = serving.champion_model_size_bytes or (
+        report.champion.model_size_bytes if report.champion else None
+    )
+    size = serving.model_size_bytes or (
+        report.candidate.model_size_bytes if report.candidate else None
+    )
+    rows = []
+    for label, mine, theirs in (
+        ("1 record", serving.latency_one, serving.champion_latency_one),
+        ("batch", serving.latency_batch, serving.champion_latency_batch),
+    ):
+        if mine is None and theirs is None:
+            continue
+        rows_in = (mine or theirs).batch_size
+        name = label if label == "1 record" else f"batch of {rows_in:,} records"
+        rows.append(_row([f"HTTP latency, {name}", _latency_text(mine), _latency_text(theirs)]))
+    if size is not None or champion_size is not None:
+        rows.append(
+            _row(
+                [
+                    "Model size on disk",
+                    _size(size) if size is not None else "\u2014",
+                    _size(champion_size) if champion_size is not None else "\u2014",
+                ]
+            )
+        )
+    if not rows:
+        return None
+    return _table(["Served", "Candidate", "Champion"], "lrr", rows)
+
+
+def _latency_text(latency: object) -> str:
+    if latency is None:
+        return "\u2014"
+    return f"p50 {latency.p50_ms:,.2f} ms \u00b7 p95 {latency.p95_ms:,.2f} ms"
+
+
 # --- assembly under the length budget ---------------------------------------------------------
 
 Builder = Callable[[Report], str | None]
@@ -706,6 +788,7 @@ LAYOUT: tuple[tuple[str, int, Builder], ...] = (
     ("hyperparameters", 40, _params),
     ("data", 30, _data),
     ("cost", 50, _cost),
+    ("serving", 85, _serving),
     ("links", 70, _links),
     ("computed-for line", 90, _footer),
     ("trend chart", 20, _chart),

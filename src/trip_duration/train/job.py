@@ -2,7 +2,9 @@
 
 Order matters for "nothing half-written": data is validated before MLflow is touched, and the
 model version is registered last, after every measurement succeeded, so a failed run leaves a
-failed MLflow run and no version that a merge could promote.
+failed MLflow run and no version that a merge could promote. The serving contract (when
+`[serving] check` is on) runs just before registration for the same reason: a candidate that
+MLflow's scoring server cannot serve is reported, with the failing request, and not registered.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from trip_duration.report.document import (
     Links,
     ModelInfo,
     Report,
+    Serving,
+    Status,
 )
 from trip_duration.tracking import connection as tracking
 from trip_duration.tracking.lineage import collect
@@ -90,9 +94,14 @@ def train(
     val_path: Path | None = None,
     params: dict[str, Any] | None = None,
     fallback_local: bool = False,
+    check_requirements: bool = False,
     env: Mapping[str, str] = os.environ,
 ) -> Report:
-    """Run the whole job and return the report (the caller writes and prints it)."""
+    """Run the whole job and return the report (the caller writes and prints it).
+
+    With the serving check on, an unservable candidate is not registered: the report comes back
+    with a failed status that says why, and the caller exits non-zero.
+    """
     started = time.perf_counter()
     timings: dict[str, float] = {}
     model_config = settings.model.model_copy(
@@ -134,7 +143,8 @@ def train(
                 pipeline,
                 name="model",
                 signature=mlflow.models.infer_signature(
-                    train_data.features.head(100), pipeline.predict(train_data.features.head(100))
+                    plugin.signature_frame(train_data),
+                    pipeline.predict(train_data.features.head(100)),
                 ),
                 input_example=plugin.input_example(val_data),
                 pip_requirements=_pip_requirements(),
@@ -176,19 +186,33 @@ def train(
             )
             history = _history(client, settings) if store.skipped_reason is None else []
         mlflow.set_tags({"gate.passed": str(gate.passed).lower(), "gate.baseline": gate.baseline})
-        version = registry.register(
-            settings.tracking.registered_model,
-            info.model_uri,
-            {
-                **_lineage_tags(lineage),
-                **{f"data.{d.role}.digest": d.digest for d in datasets},
-                "gate.passed": str(gate.passed).lower(),
-                "gate.baseline": gate.baseline,
-                f"gate.{gate.metric}": f"{candidate_metrics.get(gate.metric, float('nan')):.6g}",
-                "gate.reasons": "; ".join(gate.reasons)[:4000],
-            },
-        )
+        serving = None
+        if settings.serving.check or check_requirements:
+            with _timed(timings, "serving"):
+                serving = _serving(settings, info.model_uri, champ, check_requirements)
+            mlflow.set_tag("serving.passed", str(serving.passed).lower())
+        unservable = serving is not None and not serving.passed
+        version = None
+        if not unservable:
+            version = registry.register(
+                settings.tracking.registered_model,
+                info.model_uri,
+                {
+                    **_lineage_tags(lineage),
+                    **{f"data.{d.role}.digest": d.digest for d in datasets},
+                    "gate.passed": str(gate.passed).lower(),
+                    "gate.baseline": gate.baseline,
+                    f"gate.{gate.metric}": _tag_value(candidate_metrics.get(gate.metric)),
+                    "gate.reasons": "; ".join(gate.reasons)[:4000],
+                    **({"serving.passed": "true"} if serving is not None else {}),
+                },
+            )
     timings["total"] = round(time.perf_counter() - started, 4)
+    status = (
+        Status(outcome="failure", failed_step="serving contract (nothing registered)")
+        if unservable
+        else Status(outcome="success")
+    )
     ui = (env.get("MLFLOW_UI_URL") or settings.tracking.ui_url or "").rstrip("/")
     name = settings.tracking.registered_model
     return Report(
@@ -200,7 +224,7 @@ def train(
         candidate=Candidate(
             run_id=run_id,
             model_uri=info.model_uri,
-            version=str(version.version),
+            version=str(version.version) if version else None,
             estimator=model_config.estimator,
             params={k: _scalar(v) for k, v in used_params.items()},
             metrics=candidate_metrics,
@@ -217,10 +241,38 @@ def train(
         timings_s=timings,
         lineage=lineage,
         history=history,
+        serving=serving,
+        status=status,
         links=Links(
             run=f"{ui}/#/experiments/{experiment_id}/runs/{run_id}" if ui else None,
-            model_version=f"{ui}/#/models/{name}/versions/{version.version}" if ui else None,
+            model_version=(
+                f"{ui}/#/models/{name}/versions/{version.version}" if ui and version else None
+            ),
             workflow_run=lineage.workflow_run_url,
+        ),
+    )
+
+
+def _serving(
+    settings: Settings, model_uri: str, champ: Champion | None, check_requirements: bool
+) -> Serving:
+    """The serving contract on the logged candidate, with the champion's latency beside it."""
+    from trip_duration.serving.check import Options, serve_check
+
+    config = settings.serving
+    names = settings.tracking
+    champion_uri = None
+    if champ is not None:
+        champion_uri = f"models:/{names.registered_model}@{names.champion_alias}"
+    return serve_check(
+        model_uri,
+        champion_uri=champion_uri,
+        options=Options(
+            batch=config.latency_batch,
+            repeats=config.latency_repeats,
+            startup_timeout_s=config.startup_timeout_s,
+            request_timeout_s=config.request_timeout_s,
+            requirements=config.requirements or check_requirements,
         ),
     )
 
@@ -346,6 +398,10 @@ def _shown(path: Path, root: Path) -> str:
 def _pip_requirements() -> list[str]:
     """Pinned to what trained the model; inferring them costs seconds per run."""
     return [f"{name}=={importlib.metadata.version(name)}" for name in SERVING_PACKAGES]
+
+
+def _tag_value(value: float | None) -> str:
+    return f"{value if value is not None else float('nan'):.6g}"
 
 
 def _param(value: Any) -> str:
