@@ -7,7 +7,7 @@ lifecycle never imports this package directly, only through the configured refer
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -22,6 +22,9 @@ from green_taxi.features import (
 )
 from green_taxi.pipeline import BoundedPipeline
 from trip_duration.contract import ESTIMATOR_STEP, Dataset, ModelPlugin, Target, WatchedFeature
+
+if TYPE_CHECKING:
+    from mlflow.models import ModelSignature
 
 
 class TaxiOptions(BaseModel):
@@ -73,9 +76,19 @@ class GreenTaxi(ModelPlugin):
         features = ZonePairDistance() if sparse else ZonesAndDistance()
         return BoundedPipeline([("features", features), (ESTIMATOR_STEP, estimator)])
 
-    def signature_frame(self, data: Dataset) -> pd.DataFrame:
-        """Zone ids as floats, so the served model also takes a record whose id is null."""
-        return data.features.head(100).astype({PICKUP_ZONE: "float64", DROPOFF_ZONE: "float64"})
+    def signature(self, data: Dataset, predictions: Any) -> ModelSignature:
+        """Zone ids of any type: the features step reads numbers, numeric strings and nulls
+        alike, so the served model answers a record whose id is missing or sent as text."""
+        from mlflow.types.schema import AnyType, ColSpec, Schema
+
+        signature = super().signature(data, predictions)
+        signature.inputs = Schema(
+            [
+                ColSpec(AnyType(), spec.name) if spec.name in (PICKUP_ZONE, DROPOFF_ZONE) else spec
+                for spec in signature.inputs.inputs
+            ]
+        )
+        return signature
 
     def raw_features(self, table: pd.DataFrame) -> pd.DataFrame:
         return table.loc[:, list(FEATURES)]

@@ -20,6 +20,7 @@ from trip_duration.errors import UserError
 
 if TYPE_CHECKING:
     import pandas as pd
+    from mlflow.models import ModelSignature
     from sklearn.pipeline import Pipeline
 
 ESTIMATOR_STEP = "estimator"
@@ -102,10 +103,13 @@ class ModelPlugin(ABC):
         """A few raw records, logged with the model and used by the serving check."""
         return data.features.head(5)
 
-    def signature_frame(self, data: Dataset) -> pd.DataFrame:
-        """Raw records the logged signature is inferred from: their column types are what the
-        served model accepts. Override to widen a type (a nullable id as float, say)."""
-        return data.features.head(100)
+    def signature(self, data: Dataset, predictions: Any) -> ModelSignature:
+        """The logged signature: the column types the served model accepts (MLflow's scoring
+        server rejects anything else with a 400). Override to widen a column, e.g. to take ids
+        that may be null or text."""
+        from mlflow.models import infer_signature
+
+        return infer_signature(data.features.head(len(predictions)), predictions)
 
     def raw_features(self, table: pd.DataFrame) -> pd.DataFrame:
         """The model's input columns of a raw file's rows, every row kept and in order.

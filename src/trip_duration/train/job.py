@@ -142,9 +142,8 @@ def train(
             info = mlflow.sklearn.log_model(
                 pipeline,
                 name="model",
-                signature=mlflow.models.infer_signature(
-                    plugin.signature_frame(train_data),
-                    pipeline.predict(train_data.features.head(100)),
+                signature=plugin.signature(
+                    train_data, pipeline.predict(train_data.features.head(100))
                 ),
                 input_example=plugin.input_example(val_data),
                 pip_requirements=_pip_requirements(),
