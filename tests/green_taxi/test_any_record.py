@@ -20,12 +20,10 @@ ESTIMATORS = {
 }
 
 
-@pytest.fixture(scope="module", params=ESTIMATORS.values(), ids=ESTIMATORS.keys())
-def fitted(request) -> tuple[Pipeline, pd.DataFrame]:
-    from conftest import make_trip_records
-
+@pytest.fixture(params=ESTIMATORS.values(), ids=ESTIMATORS.keys())
+def fitted(request, trip_records) -> tuple[Pipeline, pd.DataFrame]:
     path, params = request.param
-    train = make_trip_records(800, seed=11)
+    train = trip_records(800, seed=11)
     pipeline = estimator.build(GreenTaxi(TaxiOptions()), ModelConfig(estimator=path, params=params))
     return pipeline.fit(train[INPUTS], train["duration"]), train
 

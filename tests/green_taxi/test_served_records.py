@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from test_any_record import GARBAGE, INPUTS
 
@@ -29,11 +30,10 @@ SERVED = {name: row for name, row in GARBAGE.items() if name not in REJECTED}
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory):
     import mlflow
-    from conftest import make_trip_records
 
     mlflow.set_tracking_uri(sqlite_store(tmp_path_factory, "served-records"))
     plugin = GreenTaxi(TaxiOptions())
-    train = make_trip_records(800, seed=3)
+    train = _rides(800)
     data = Dataset(path=None, features=train[INPUTS], target=train["duration"], rows_raw=800)
     pipeline = estimator.build(plugin, ModelConfig(params={"alpha": 0.1}))
     pipeline.fit(data.features, data.target)
@@ -50,6 +50,22 @@ def served(tmp_path_factory: pytest.TempPathFactory):
         )
     with ScoringServer(download(info.model_uri), startup_timeout_s=240) as server:
         yield server, train["duration"]
+
+
+def _rides(rows: int) -> pd.DataFrame:
+    """Plausible rides (zones 7, 42, 74, 129, 236; 0.1-15 miles; 1.5-58.5 minutes)."""
+    rng = np.random.default_rng(3)
+    distance = np.round(np.clip(rng.gamma(2.0, 1.6, rows), 0.1, 15.0), 2)
+    minutes = np.clip(10 + 2.4 * distance + rng.normal(0, 1, rows), 1.5, 58.5)
+    zones = np.array([7, 42, 74, 129, 236])
+    return pd.DataFrame(
+        {
+            "PULocationID": rng.choice(zones, rows),
+            "DOLocationID": rng.choice(zones, rows),
+            "trip_distance": distance,
+            "duration": minutes,
+        }
+    )
 
 
 def _json(value: object) -> object:
