@@ -162,18 +162,51 @@ def _champion(
     return one, batch, size
 
 
-def requirements_check(model_dir: Path, frame: pd.DataFrame) -> ServingCheck:
-    """The logged requirements install into a fresh uv environment, and the model predicts there."""
-    import mlflow
+_CLEAN_PREDICT = """
+import sys
+import mlflow
+mlflow.models.predict(sys.argv[1], input_path=sys.argv[2], content_type="json", env_manager="uv")
+"""
+
+
+def requirements_check(
+    model_dir: Path, frame: pd.DataFrame, *, timeout_s: float = 1800.0
+) -> ServingCheck:
+    """The logged requirements install into a fresh uv environment, and the model predicts there.
+
+    `mlflow.models.predict` runs in a child process of its own so that its installer output
+    can be kept, and the line that says why it failed can be quoted.
+    """
+    import subprocess
+    import sys
+    import tempfile
+
+    from trip_duration.serving.server import scrubbed_env
 
     progress.say("serving check: installing the logged requirements into a clean environment")
-    try:
-        mlflow.models.predict(str(model_dir), input_data=frame, env_manager="uv")
-    except Exception as exc:  # whatever broke, the model cannot ship as logged
+    with tempfile.TemporaryDirectory() as folder:
+        request = Path(folder) / "input.json"
+        request.write_bytes(split_body(frame))
+        try:
+            done = subprocess.run(
+                [sys.executable, "-c", _CLEAN_PREDICT, str(model_dir), str(request)],
+                capture_output=True,
+                text=True,
+                env=scrubbed_env(),
+                timeout=timeout_s,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return ServingCheck(
+                name="requirements",
+                passed=False,
+                detail=f"predict in a clean uv environment did not finish within {timeout_s:g} s",
+            )
+    if done.returncode != 0:
         return ServingCheck(
             name="requirements",
             passed=False,
-            detail=f"predict in a clean uv environment failed: {_line(exc)}",
+            detail=f"predict in a clean uv environment failed: {_cause(done.stderr)}",
         )
     return ServingCheck(
         name="requirements",
@@ -181,6 +214,13 @@ def requirements_check(model_dir: Path, frame: pd.DataFrame) -> ServingCheck:
         detail=f"the logged requirements installed into a clean uv environment and the model "
         f"predicted {len(frame)} rows there",
     )
+
+
+def _cause(output: str) -> str:
+    """The telling line of a failed child: its last error line, else its last line."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    errors = [line for line in lines if "Error" in line and not line.startswith("Command:")]
+    return ((errors or lines or ["no output"])[-1])[:300]
 
 
 def _line(exc: BaseException) -> str:

@@ -84,9 +84,7 @@ class ScoringServer:
         self.stop()
 
     def start(self) -> None:
-        bin_dir = str(Path(sys.executable).parent)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUBBED_PREFIXES)}
-        env["PATH"] = os.pathsep.join([bin_dir, env.get("PATH", "")])
+        env = scrubbed_env()
         command = [
             sys.executable,
             "-m",
@@ -199,6 +197,14 @@ class ScoringServer:
                 _signal_group(process, signal.SIGKILL)
                 process.wait(timeout=15)
         self._log.close()
+
+
+def scrubbed_env() -> dict[str, str]:
+    """This environment without tracking credentials, with this interpreter's `bin` first on
+    PATH (MLflow starts uvicorn and uv through a shell)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUBBED_PREFIXES)}
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    return env
 
 
 def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
