@@ -1,6 +1,7 @@
 """`train` with the serving contract on: a servable candidate is registered with its serving
 report; an unservable one turns the run red, says why, and is not registered. `predict` then
-scores every row of a raw month with the registered version."""
+scores every row of a raw month with the registered version, and `serve-check` checks it
+again on its own."""
 
 from __future__ import annotations
 
@@ -59,6 +60,15 @@ def test_servable_candidate_is_registered_and_predict_scores_every_row(
     assert scored["prediction"].notna().all()
     assert scored["prediction"].between(1.0, 60.0).all()  # the training durations' bounds
     assert [p.name for p in out.parent.iterdir()] == ["predictions.parquet"]
+
+    capsys.readouterr()
+    checked = project.root / "checked.json"
+    checked.write_text(report_path.read_text(encoding="utf-8"), encoding="utf-8")
+    assert project.cli("serve-check", "--model", version, "--report", str(checked)) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-1] == f"models:/{project.name}/{version} passes the serving contract"
+    assert sum(line.startswith("ok ") for line in lines) == 6
+    assert load_report(checked).serving.passed
 
 
 def test_predict_without_a_champion_is_a_one_line_error(
