@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from trip_duration.report.document import ServingCheck
-from trip_duration.serving.server import ScoringServer
+from trip_duration.serving.server import Response, ScoringServer
 
 TOLERANCE = 1e-9
 NOT_A_NUMBER = "not-a-number"
@@ -55,9 +55,19 @@ def good_requests(server: ScoringServer, example: Example) -> list[ServingCheck]
     return [_good(server, name, body, example) for name, body in bodies.items()]
 
 
+def post(server: ScoringServer, body: bytes) -> Response | str:
+    """The answer, or why there was none (a timeout, a dropped connection)."""
+    try:
+        return server.post(body)
+    except OSError as exc:
+        return f"no answer within {server.request_timeout_s:g} s ({type(exc).__name__})"
+
+
 def _good(server: ScoringServer, name: str, body: bytes, example: Example) -> ServingCheck:
     sent = f"POST /invocations {name} ({len(example.frame)} rows of the logged example)"
-    answer = server.post(body)
+    answer = post(server, body)
+    if isinstance(answer, str):
+        return ServingCheck(name=name, passed=False, detail=f"{sent} → {answer}")
     if answer.status != 200:
         return ServingCheck(
             name=name, passed=False, detail=f"{sent} → {answer.status}: {answer.text()}"
@@ -126,7 +136,9 @@ def _wrong_type(example: Example) -> bytes | None:
 
 def _bad(server: ScoringServer, name: str, body: bytes) -> ServingCheck:
     sent = f"POST /invocations with {name}"
-    answer = server.post(body)
+    answer = post(server, body)
+    if isinstance(answer, str):
+        return ServingCheck(name=name, passed=False, detail=f"{sent} → {answer}")
     alive = server.alive()
     passed = 400 <= answer.status < 500 and alive
     after = "server still serving" if alive else "server stopped answering /ping"

@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,6 +71,7 @@ class ScoringServer:
         self._process: subprocess.Popen[bytes] | None = None
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the server
         self._connection: http.client.HTTPConnection | None = None
+        self._previous_sigterm: Any = None
 
     def __enter__(self) -> ScoringServer:
         self.start()
@@ -84,6 +86,7 @@ class ScoringServer:
         self.stop()
 
     def start(self) -> None:
+        self._hold_sigterm()
         env = scrubbed_env()
         command = [
             sys.executable,
@@ -186,7 +189,17 @@ class ScoringServer:
             self._connection.close()
             self._connection = None
 
+    def _hold_sigterm(self) -> None:
+        """The server runs in a session of its own (so a terminal's Ctrl-C reaches only us), so
+        a SIGTERM to this process (a cancelled CI job) must unwind through `stop` too."""
+        self._previous_sigterm = None
+        if threading.current_thread() is threading.main_thread():
+            self._previous_sigterm = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+
     def stop(self) -> None:
+        if self._previous_sigterm is not None:
+            signal.signal(signal.SIGTERM, self._previous_sigterm)
+            self._previous_sigterm = None
         self._drop_connection()
         process, self._process = self._process, None
         if process is not None and process.poll() is None:
@@ -205,6 +218,10 @@ def scrubbed_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUBBED_PREFIXES)}
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     return env
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:

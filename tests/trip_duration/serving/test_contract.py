@@ -167,3 +167,40 @@ def test_a_signature_that_rejects_the_example_fails_with_the_request(store: str)
     assert serving.failed_request.startswith("dataframe_split: ")
     assert " → 400" in serving.failed_request
     assert "missing inputs ['c']" in serving.failed_request
+
+
+_HOLD = """
+import sys, time
+from pathlib import Path
+from trip_duration.serving.server import ScoringServer
+with ScoringServer(Path(sys.argv[1]), startup_timeout_s=240) as server:
+    print(server.port, flush=True)
+    time.sleep(600)
+"""
+
+
+def test_sigterm_stops_the_scoring_server_too(good_model: str) -> None:
+    """A cancelled CI job sends SIGTERM; the server (in a session of its own) must not outlive
+    the check."""
+    import signal
+    import socket
+    import subprocess
+
+    model_dir = download(good_model)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD, str(model_dir)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        port = int(holder.stdout.readline())
+        with socket.create_connection(("127.0.0.1", port), timeout=5):
+            pass
+        holder.send_signal(signal.SIGTERM)
+        assert holder.wait(timeout=60) == 128 + signal.SIGTERM
+        with (
+            pytest.raises(ConnectionRefusedError),
+            socket.create_connection(("127.0.0.1", port), timeout=5),
+        ):
+            pass
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
