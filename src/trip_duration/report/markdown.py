@@ -71,6 +71,7 @@ _TIMING_LABELS = {
     "training": "Training time",
     "evaluate": "Evaluation time",
     "compare": "Champion comparison time",
+    "serving": "Serving check time",
     "total": "Total time",
 }
 
