@@ -175,7 +175,9 @@ def requirements_check(
     """The logged requirements install into a fresh uv environment, and the model predicts there.
 
     `mlflow.models.predict` runs in a child process of its own so that its installer output
-    can be kept, and the line that says why it failed can be quoted.
+    can be kept, and the line that says why it failed can be quoted. uv reuses the interpreter
+    that trained the model (no Python downloads) and installs the packages from PyPI (or the
+    index `UV_INDEX_URL` names).
     """
     import subprocess
     import sys
@@ -192,7 +194,7 @@ def requirements_check(
                 [sys.executable, "-c", _CLEAN_PREDICT, str(model_dir), str(request)],
                 capture_output=True,
                 text=True,
-                env=scrubbed_env(),
+                env={**scrubbed_env(), "UV_PYTHON_DOWNLOADS": "never"},
                 timeout=timeout_s,
                 check=False,
             )
