@@ -204,3 +204,10 @@ def test_sigterm_stops_the_scoring_server_too(good_model: str) -> None:
     finally:
         holder.kill()
         holder.wait(timeout=30)
+
+
+def test_the_requirements_option_adds_the_clean_environment_check(good_model: str) -> None:
+    serving = serve_check(good_model, champion_uri=None, options=replace(FAST, requirements=True))
+    assert serving.passed, serving.failed_request
+    assert serving.checks[-1].name == "requirements"
+    assert serving.requirements_checked is True
