@@ -10,6 +10,13 @@ distances as this project, so both score exactly the same validation rows and th
 are comparable. Peak memory is traced per pipeline (Python and NumPy allocations via
 tracemalloc, plus Arrow's memory pool).
 
+Two more sections, each against a baseline measured by the same command:
+- `--predict`: `trip-duration predict` (streamed by row group) against reading the whole file
+  and predicting at once, with rows per second and the peak resident memory of each process;
+- `--real-train PATH --real-val PATH`: on real TLC rows (split outside the repository), this
+  model against the course's pipeline, both scored on every validation row whose duration is
+  1-60 minutes with nothing else dropped (meter faults and zero distances included).
+
 A second part times whole processes: `trip-duration train` (track, log the model, score it as
 served, compare, gate, register, report) against the course's tracked training cell (read both
 months, DictVectorizer, Lasso(0.1), `log_param`, `log_metric`, `mlflow.sklearn.log_model`),
@@ -17,7 +24,8 @@ each into a new sqlite store, alternating, on the same two months (`--train-mont
 for example a real month split in two; by default the synthetic 70k-row months).
 
 Usage: uv run python scripts/benchmark.py [--sizes 70000 2000000] [--repeats 3]
-       [--end-to-end 3] [--train-month P --val-month P]
+       [--end-to-end 3] [--train-month P --val-month P] [--predict] [--no-pipeline]
+       [--real-train PATH --real-val PATH]
        uv run python scripts/benchmark.py --tuning [--trials 30]   (see benchmark_tuning.py)
 Prints tables; ratios against the baseline of the same run are the figures to quote.
 
@@ -30,8 +38,10 @@ loads the same two files through the plug-in.
 from __future__ import annotations
 
 import argparse
+import copy
 import gc
 import itertools
+import json
 import os
 import statistics
 import subprocess
@@ -91,17 +101,20 @@ with mlflow.start_run():
 """
 
 
-def ours(train_path: Path, val_path: Path, options: TaxiOptions) -> Result:
+def _pipeline(plugin: GreenTaxi):
+    return estimator.build(plugin, ModelConfig(params={"alpha": 0.1}))
+
+
+def ours(train_path: Path, val_path: Path, config: TaxiOptions) -> Result:
     """This project's path: column-pruned read, vectorised cleaning, the CSR pipeline."""
     times: Result = {}
-    plugin = GreenTaxi(options)
+    plugin = GreenTaxi(config)
     start = time.perf_counter()
     train = plugin.load(train_path)
     val = plugin.load(val_path)
     times["load"] = time.perf_counter() - start
     start = time.perf_counter()
-    config = ModelConfig(estimator="sklearn.linear_model.Lasso", params={"alpha": 0.1})
-    pipeline = estimator.build(plugin, config).fit(train.features, train.target)
+    pipeline = _pipeline(plugin).fit(train.features, train.target)
     times["fit"] = time.perf_counter() - start
     start = time.perf_counter()
     predictions = pipeline.predict(val.features)
@@ -216,6 +229,179 @@ def end_to_end(train_path: Path, val_path: Path, repeats: int) -> None:
     print(f"trip-duration train / course cell: {ratio:.2f}")
 
 
+# --- batch scoring: `trip-duration predict` against scoring the whole file at once ----------
+
+_PEAK_RSS = """
+import json, resource, subprocess, sys, time
+start = time.perf_counter()
+done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+seconds = time.perf_counter() - start
+if done.returncode:
+    sys.exit(done.stderr[-2000:])
+peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(json.dumps({"seconds": seconds, "peak_mb": peak_kb / 1024}))
+"""
+
+_WHOLE_FILE = """
+import sys
+import mlflow, pandas as pd
+model = mlflow.pyfunc.load_model(sys.argv[1])
+frame = pd.read_parquet(sys.argv[2])
+features = frame[["PULocationID", "DOLocationID", "trip_distance"]]
+out = pd.DataFrame({"row": range(len(frame)), "prediction": model.predict(features)})
+out.to_parquet(sys.argv[3])
+"""
+
+
+def _peak(command: list[str], env: dict[str, str]) -> Result:
+    """Wall time and peak resident memory of `command`, run as the only child of a fresh
+    process (so the figure is that command's own peak)."""
+    done = subprocess.run(
+        [sys.executable, "-c", _PEAK_RSS, *command],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=3600,
+    )
+    if done.returncode:
+        raise SystemExit(f"benchmark command failed: {' '.join(command)}\n{done.stderr}")
+    return json.loads(done.stdout)
+
+
+def _registered_model(folder: Path, env: dict[str, str]) -> tuple[str, Path]:
+    """Train and register the project's model on the committed sample in a throwaway store."""
+    from trip_duration.config import load_settings
+    from trip_duration.serving.check import download
+    from trip_duration.train.job import train
+
+    os.environ.update(env)
+    settings = load_settings(ROOT / "pyproject.toml", overrides={"serving": {"check": False}})
+    report = train(settings, env=env)
+    return report.candidate.version, download(report.candidate.model_uri)
+
+
+def predict_benchmark(sizes: list[int]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        env = {
+            **os.environ,
+            "MLFLOW_TRACKING_URI": f"sqlite:///{folder / 'mlflow.db'}",
+            "MLFLOW_LOGGING_LEVEL": "WARNING",
+        }
+        env.pop("GITHUB_ACTIONS", None)
+        version, model_dir = _registered_model(folder, env)
+        cli = [sys.executable, "-m", "trip_duration.cli", "--config", str(ROOT / "pyproject.toml")]
+        print(f"\nbatch scoring (model v{version}); peak = resident memory of the process")
+        print(f"{'rows':>10} {'how':>22} {'seconds':>8} {'rows/s':>10} {'peak MB':>8}")
+        for rows in sizes:
+            data = make_sample.write_month(folder / f"score-{rows}.parquet", "2023-03", rows, 13)
+            streamed = _peak(
+                [
+                    *cli,
+                    "predict",
+                    "--model",
+                    version,
+                    "--data",
+                    str(data),
+                    "--out",
+                    str(folder / "streamed.parquet"),
+                ],
+                env,
+            )
+            whole = _peak(
+                [
+                    sys.executable,
+                    "-c",
+                    _WHOLE_FILE,
+                    str(model_dir),
+                    str(data),
+                    str(folder / "whole.parquet"),
+                ],
+                env,
+            )
+            for how, result in (("predict (streamed)", streamed), ("whole file at once", whole)):
+                print(
+                    f"{rows:>10,} {how:>22} {result['seconds']:>8.2f} "
+                    f"{rows / result['seconds']:>10,.0f} {result['peak_mb']:>8.0f}"
+                )
+            memory = whole["peak_mb"] / streamed["peak_mb"]
+            speed = whole["seconds"] / streamed["seconds"]
+            print(
+                f"{rows:>10,} rows: streamed peak memory {memory:.1f}x smaller, "
+                f"{speed:.2f}x the speed"
+            )
+
+
+# --- real rows: every 1-60 minute validation ride, nothing else dropped -----------------------
+
+
+def _real_rows(path: Path, config: TaxiOptions) -> pd.DataFrame:
+    frame = pd.read_parquet(path)
+    minutes = (frame.lpep_dropoff_datetime - frame.lpep_pickup_datetime).dt.total_seconds() / 60
+    frame["duration"] = minutes
+    return frame[(minutes >= config.min_minutes) & (minutes <= config.max_minutes)]
+
+
+def _course_fit_predict(train: pd.DataFrame, val: pd.DataFrame) -> np.ndarray:
+    """The course's pipeline as written: string ids, PU_DO, DictVectorizer, Lasso(0.1)."""
+
+    def records(frame: pd.DataFrame) -> list[dict[str, object]]:
+        ids = frame[["PULocationID", "DOLocationID"]].astype(str)
+        table = pd.DataFrame(
+            {
+                "PU_DO": ids.PULocationID + "_" + ids.DOLocationID,
+                "trip_distance": frame.trip_distance,
+            }
+        )
+        return table.to_dict(orient="records")
+
+    vectorizer = DictVectorizer()
+    x_train = _int32(vectorizer.fit_transform(records(train)))
+    model = Lasso(alpha=0.1).fit(x_train, train.duration.to_numpy())
+    return model.predict(_int32(vectorizer.transform(records(val))))
+
+
+def real_data(train_path: Path, val_path: Path) -> None:
+    config = TaxiOptions()
+    plugin = GreenTaxi(config)
+    train = plugin.load(train_path)
+    pipeline = _pipeline(plugin).fit(train.features, train.target)
+    course_train = _real_rows(train_path, config)
+    val = _real_rows(val_path, config)
+    truth = val.duration.to_numpy()
+    features = plugin.raw_features(val)
+    ours_rmse = _rmse(truth, pipeline.predict(features))
+    unbounded_rmse = _rmse(truth, _unbounded(pipeline).predict(features))
+    course_rmse = _rmse(truth, _course_fit_predict(course_train, val))
+    distance = val.trip_distance
+    faults = int(((distance <= 0) | (distance > config.max_distance_miles) | distance.isna()).sum())
+    print(
+        f"\nreal rows: trained on {train.rows:,} cleaned rides of {train_path.name}; scored "
+        f"{len(val):,} rides of 1-60 min in {val_path.name} ({faults:,} with a zero, negative, "
+        f"missing or >{config.max_distance_miles:g}-mile distance)"
+    )
+    print(f"{'pipeline':>10} {'RMSE':>8}")
+    print(f"{'ours':>10} {ours_rmse:>8.3f}")
+    print(f"{'unbounded':>10} {unbounded_rmse:>8.3f}  (ours without the training-range bounds)")
+    print(f"{'course':>10} {course_rmse:>8.3f}")
+    print(f"ours - course: {ours_rmse - course_rmse:+.3f} min")
+
+
+def _unbounded(pipeline):
+    """The same fitted model with its range bounds lifted: distances and durations unclipped
+    (what the bounds buy on real rows)."""
+    from sklearn.pipeline import Pipeline
+
+    features = copy.deepcopy(pipeline.named_steps["features"])
+    features.distance_low_, features.distance_high_ = -np.inf, np.inf
+    return Pipeline([("features", features), ("estimator", pipeline.named_steps["estimator"])])
+
+
+def _rmse(truth: np.ndarray, predictions: np.ndarray) -> float:
+    return float(np.sqrt(np.mean((truth - np.asarray(predictions, dtype=float)) ** 2)))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="*", default=DEFAULT_SIZES)
@@ -224,6 +410,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-month", type=Path, help="end-to-end training month")
     parser.add_argument("--val-month", type=Path, help="end-to-end validation month")
     parser.add_argument("--monitor", action="store_true", help="benchmark `monitor` instead")
+    parser.add_argument("--predict", action="store_true", help="also benchmark batch scoring")
+    parser.add_argument("--no-pipeline", action="store_true", help="skip the pipeline section")
+    parser.add_argument("--real-train", type=Path, help="a real TLC file to train on")
+    parser.add_argument("--real-val", type=Path, help="a real TLC file to score")
     parser.add_argument(
         "--tuning",
         action="store_true",
@@ -240,6 +430,25 @@ def main(argv: list[str] | None = None) -> int:
     if args.monitor:
         sizes = args.sizes if args.sizes != DEFAULT_SIZES else MONITOR_SIZES
         return monitor_benchmark(sizes)
+    if (args.real_train is None) != (args.real_val is None):
+        parser.error("--real-train and --real-val go together")
+    if not args.no_pipeline and args.sizes:
+        pipeline_benchmark(args.sizes, args.repeats)
+    if args.predict:
+        predict_benchmark(args.sizes)
+    if args.real_train is not None:
+        real_data(args.real_train, args.real_val)
+    if args.end_to_end:
+        with tempfile.TemporaryDirectory() as tmp:
+            if args.train_month and args.val_month:
+                months = args.train_month.resolve(), args.val_month.resolve()
+            else:
+                months = make_months(Path(tmp), 70_000)
+            end_to_end(*months, args.end_to_end)
+    return 0
+
+
+def pipeline_benchmark(sizes: list[int], repeats_small: int) -> None:
     config = TaxiOptions()
     print(
         f"{'rows':>10} {'pipeline':>10} {'load s':>8} {'fit s':>8} {'eval s':>8} "
@@ -247,10 +456,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     summary = []
     with tempfile.TemporaryDirectory() as tmp:
-        for rows in args.sizes:
+        for rows in sizes:
             paths = make_months(Path(tmp), rows)
             runs: dict[str, list[Result]] = {"reference": [], "ours": []}
-            repeats = args.repeats if rows <= 200_000 else 1
+            repeats = repeats_small if rows <= 200_000 else 1
             for _ in range(repeats):
                 runs["reference"].append(measure(reference, *paths, config))
                 runs["ours"].append(measure(ours, *paths, config))
@@ -274,13 +483,6 @@ def main(argv: list[str] | None = None) -> int:
             f"RMSE {our['rmse']:.4f} vs {ref['rmse']:.4f} "
             f"(difference {our['rmse'] - ref['rmse']:+.2e})"
         )
-    if args.end_to_end:
-        with tempfile.TemporaryDirectory() as tmp:
-            if args.train_month and args.val_month:
-                months = args.train_month.resolve(), args.val_month.resolve()
-            else:
-                months = make_months(Path(tmp), 70_000)
-            end_to_end(*months, args.end_to_end)
     if len(summary) > 1:
         (small, _, first), (large, _, last) = summary[0], summary[-1]
         growth = (last["total"] / first["total"]) / (large / small)
@@ -288,7 +490,6 @@ def main(argv: list[str] | None = None) -> int:
             f"ours, {small:,} → {large:,} rows: time grows {last['total'] / first['total']:.1f}x "
             f"for {large / small:.1f}x the rows ({growth:.2f} of linear)"
         )
-    return 0
 
 
 MONITOR_CONFIG = """[tracking]

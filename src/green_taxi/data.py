@@ -2,7 +2,8 @@
 
 Only the columns the model needs are read, so a month whose other columns drifted (an Arrow
 `null` column, an extra fee column) loads unchanged; the id columns are normalised to int64
-because their type changes between months.
+because their type changes between months. Numeric columns stored as text (files saved after
+the classic `read_dataframe`, which casts the zone ids to strings) are parsed as numbers.
 """
 
 from __future__ import annotations
@@ -50,12 +51,44 @@ def read_month(path: Path) -> pa.Table:
             )
     for name in FEATURES:
         kind = schema.field(name).type
-        if not (pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_null(kind)):
+        if not (_is_number(kind) or _is_text(kind)):
             raise DataError(f"{path}: column {name} has type {kind}, expected a number")
     try:
-        return pq.read_table(path, columns=list(REQUIRED))
+        table = pq.read_table(path, columns=list(REQUIRED))
     except (OSError, pa.ArrowException) as exc:
         raise DataError(f"{path}: cannot read columns ({_first_line(exc)})") from None
+    for name in FEATURES:
+        if _is_text(table.schema.field(name).type):
+            index = table.schema.get_field_index(name)
+            table = table.set_column(index, name, _parse_numbers(table.column(name), path, name))
+    return table
+
+
+def _is_number(kind: pa.DataType) -> bool:
+    return pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_null(kind)
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
+
+
+def _parse_numbers(column: pa.ChunkedArray, path: Path, name: str) -> pa.Array:
+    """Text such as "74" or " 1.5 " as float64 (blank is missing); anything else is an error
+    that quotes the first offending value."""
+    text = pd.Series(column.cast(pa.large_string()).to_pandas(), dtype=object)
+    stripped = text.str.strip()
+    blank = stripped.isna() | (stripped == "")
+    numbers = pd.to_numeric(stripped.where(~blank), errors="coerce")
+    bad = numbers.isna() & ~blank
+    if bad.any():
+        example = _first_line_of(str(stripped[bad].iloc[0]))
+        raise DataError(
+            f"{path}: column {name} holds text that is not a number (e.g. {example!r} in "
+            f"{int(bad.sum())} row(s))"
+        )
+    return pa.array(numbers.to_numpy(dtype=np.float64), type=pa.float64(), from_pandas=True)
 
 
 def clean(table: pa.Table, config: TaxiOptions, *, source: Path) -> pd.DataFrame:
@@ -119,6 +152,11 @@ def _to_float(column: pa.ChunkedArray) -> np.ndarray:
 def _nullable(column: pa.ChunkedArray) -> np.ndarray:
     floats = column.cast(pa.float64(), safe=False)
     return floats.fill_null(np.nan).to_numpy(zero_copy_only=False)
+
+
+def _first_line_of(text: str, limit: int = 40) -> str:
+    line = text.splitlines()[0] if text.splitlines() else text
+    return line if len(line) <= limit else line[: limit - 1] + "\u2026"
 
 
 def _first_line(exc: BaseException) -> str:

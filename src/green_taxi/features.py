@@ -4,6 +4,12 @@ The classic formulation one-hot encodes the pickup/dropoff pair (`PU_DO`) and ad
 `trip_distance`, going through a list of Python dicts. This transformer builds the same matrix
 directly as CSR with 32-bit indices (current scipy/scikit-learn require them for Lasso), which
 is much faster and lets the logged model score raw records with no separate preprocessing step.
+
+A served model gets whatever a client sends, so both transformers accept any raw record:
+distances are clipped to the range seen in `fit` (a linear model would otherwise extrapolate a
+178,919-mile meter fault to days), a distance no meter measures (zero, negative, missing, not a
+number) stands for "unknown" and becomes the training median, and zone ids may arrive as
+numbers, numeric strings or nothing at all.
 """
 
 from __future__ import annotations
@@ -20,12 +26,38 @@ DISTANCE = "trip_distance"
 INPUT_COLUMNS = (PICKUP_ZONE, DROPOFF_ZONE, DISTANCE)
 
 
+def numbers(values: object) -> np.ndarray:
+    """Any column a client may send (ints, floats, nullable, numeric strings) as float64;
+    whatever is not a number becomes NaN."""
+    return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(
+        dtype=np.float64, na_value=np.nan
+    )
+
+
+class DistanceRange:
+    """The training distances' median and range, and how a raw distance is brought into it."""
+
+    @staticmethod
+    def learn(distance: np.ndarray) -> tuple[float, float, float]:
+        """(fill, low, high) from the plausible (finite, positive) training distances."""
+        usable = distance[np.isfinite(distance) & (distance > 0)]
+        if not len(usable):
+            return 1.0, 1.0, 1.0
+        return float(np.median(usable)), float(usable.min()), float(usable.max())
+
+    @staticmethod
+    def apply(distance: np.ndarray, fill: float, low: float, high: float) -> np.ndarray:
+        with np.errstate(invalid="ignore"):
+            unknown = ~np.isfinite(distance) | (distance <= 0)
+        return np.clip(np.where(unknown, fill, distance), low, high)
+
+
 class ZonePairDistance(TransformerMixin, BaseEstimator):
     """One-hot `PU_DO` zone pair plus `trip_distance`, as a sparse matrix.
 
-    Pairs never seen in training, and zone ids outside `[0, max_zone_id]`, get no pair column:
-    the model then predicts from distance alone instead of failing. Missing distances are
-    filled with the training median.
+    Pairs never seen in training, and zone ids outside `[0, max_zone_id]` or missing, get no
+    pair column: the model then predicts from distance alone instead of failing. Distances are
+    brought into the training range (see the module docstring).
     """
 
     def __init__(self, max_zone_id: int = 300) -> None:
@@ -38,8 +70,8 @@ class ZonePairDistance(TransformerMixin, BaseEstimator):
         self.pair_codes_ = np.flatnonzero(seen)
         self.column_of_code_ = np.full(self._width**2, -1, dtype=np.int32)
         self.column_of_code_[self.pair_codes_] = np.arange(len(self.pair_codes_), dtype=np.int32)
-        distance = np.asarray(X[DISTANCE], dtype=np.float64)
-        self.distance_fill_ = float(np.nanmedian(distance)) if len(distance) else 0.0
+        fill, low, high = DistanceRange.learn(numbers(X[DISTANCE]))
+        self.distance_fill_, self.distance_low_, self.distance_high_ = fill, low, high
         self.n_features_out_ = len(self.pair_codes_) + 1
         return self
 
@@ -49,8 +81,9 @@ class ZonePairDistance(TransformerMixin, BaseEstimator):
         column = np.full(len(codes), -1, dtype=np.int32)
         column[valid] = self.column_of_code_[codes[valid]]
         known = column >= 0
-        distance = np.asarray(X[DISTANCE], dtype=np.float64)
-        distance = np.where(np.isnan(distance), self.distance_fill_, distance)
+        distance = DistanceRange.apply(
+            numbers(X[DISTANCE]), self.distance_fill_, self.distance_low_, self.distance_high_
+        )
 
         n = len(codes)
         indptr = np.zeros(n + 1, dtype=np.int32)
@@ -76,8 +109,8 @@ class ZonePairDistance(TransformerMixin, BaseEstimator):
         return self.max_zone_id + 1
 
     def _codes(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        pu = np.asarray(X[PICKUP_ZONE], dtype=np.float64)
-        do = np.asarray(X[DROPOFF_ZONE], dtype=np.float64)
+        pu = numbers(X[PICKUP_ZONE])
+        do = numbers(X[DROPOFF_ZONE])
         with np.errstate(invalid="ignore"):
             valid = (pu >= 0) & (pu <= self.max_zone_id) & (do >= 0) & (do <= self.max_zone_id)
         codes = np.zeros(len(pu), dtype=np.int64)
@@ -89,7 +122,7 @@ class ZonesAndDistance(TransformerMixin, BaseEstimator):
     """The raw inputs as a dense float matrix, for estimators that refuse sparse input.
 
     Tree ensembles split on zone ids directly; ids outside `[0, max_zone_id]` become NaN, which
-    they route like missing values.
+    they route like missing values. Distances are brought into the training range.
     """
 
     def __init__(self, max_zone_id: int = 300) -> None:
@@ -97,11 +130,16 @@ class ZonesAndDistance(TransformerMixin, BaseEstimator):
 
     def fit(self, X: pd.DataFrame, y: object = None) -> ZonesAndDistance:
         self.n_features_in_ = len(INPUT_COLUMNS)
+        fill, low, high = DistanceRange.learn(numbers(X[DISTANCE]))
+        self.distance_fill_, self.distance_low_, self.distance_high_ = fill, low, high
         return self
 
     def transform(self, X: pd.DataFrame) -> np.ndarray:
         check_is_fitted(self, "n_features_in_")
-        out = np.column_stack([np.asarray(X[c], dtype=np.float64) for c in INPUT_COLUMNS])
+        out = np.column_stack([numbers(X[c]) for c in INPUT_COLUMNS]).reshape(len(X), -1)
+        out[:, 2] = DistanceRange.apply(
+            out[:, 2], self.distance_fill_, self.distance_low_, self.distance_high_
+        )
         with np.errstate(invalid="ignore"):
             ids = out[:, :2]
             ids[(ids < 0) | (ids > self.max_zone_id)] = np.nan

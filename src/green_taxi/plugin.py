@@ -7,10 +7,10 @@ lifecycle never imports this package directly, only through the configured refer
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
+import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sklearn.pipeline import Pipeline
 
 from green_taxi.data import FEATURES, load_trips
 from green_taxi.features import (
@@ -20,7 +20,11 @@ from green_taxi.features import (
     ZonePairDistance,
     ZonesAndDistance,
 )
+from green_taxi.pipeline import BoundedPipeline
 from trip_duration.contract import ESTIMATOR_STEP, Dataset, ModelPlugin, Target, WatchedFeature
+
+if TYPE_CHECKING:
+    from mlflow.models import ModelSignature
 
 
 class TaxiOptions(BaseModel):
@@ -62,13 +66,38 @@ class GreenTaxi(ModelPlugin):
     def feature_steps(self) -> list[tuple[str, Any]]:
         return [("features", ZonePairDistance())]
 
-    def build_pipeline(self, estimator: Any) -> Pipeline:
-        """One-hot zone pairs for estimators that take sparse input; raw ids for the others."""
-        if estimator.__sklearn_tags__().input_tags.sparse:
-            return super().build_pipeline(estimator)
-        return Pipeline([("features", ZonesAndDistance()), (ESTIMATOR_STEP, estimator)])
+    def build_pipeline(self, estimator: Any) -> BoundedPipeline:
+        """One-hot zone pairs for estimators that take sparse input; raw ids for the others.
+
+        Predictions are clipped to the training durations, so any raw record gets a plausible
+        answer.
+        """
+        sparse = estimator.__sklearn_tags__().input_tags.sparse
+        features = ZonePairDistance() if sparse else ZonesAndDistance()
+        return BoundedPipeline([("features", features), (ESTIMATOR_STEP, estimator)])
+
+    def signature(self, data: Dataset, predictions: Any) -> ModelSignature:
+        """Zone ids of any type: the features step reads numbers, numeric strings and nulls
+        alike, so the served model answers a record whose id is missing or sent as text."""
+        from mlflow.types.schema import AnyType, ColSpec, Schema
+
+        signature = super().signature(data, predictions)
+        signature.inputs = Schema(
+            [
+                ColSpec(AnyType(), spec.name) if spec.name in (PICKUP_ZONE, DROPOFF_ZONE) else spec
+                for spec in signature.inputs.inputs
+            ]
+        )
+        return signature
+
+    def raw_features(self, table: pd.DataFrame) -> pd.DataFrame:
+        return table.loc[:, list(FEATURES)]
+
+    def raw_columns(self) -> list[str]:
+        return list(FEATURES)
 
     def trusted_types(self) -> list[str]:
         return [
-            f"{cls.__module__}.{cls.__qualname__}" for cls in (ZonePairDistance, ZonesAndDistance)
+            f"{cls.__module__}.{cls.__qualname__}"
+            for cls in (ZonePairDistance, ZonesAndDistance, BoundedPipeline)
         ]

@@ -21,10 +21,12 @@ EXIT_ERROR = 1
 EXIT_GATE_FAILED = 3
 EXIT_NO_CANDIDATE = 4
 EXIT_DRIFT = 5
+EXIT_SERVING_FAILED = 6
 
 EPILOG = f"""exit status: 0 success (including "nothing to do"), {EXIT_ERROR} error (bad input,
 unreachable server, GitHub API error), 2 usage, {EXIT_GATE_FAILED} quality gate failed (nothing
-promoted), {EXIT_NO_CANDIDATE} no candidate version to promote, {EXIT_DRIFT} monitor found drift.
+promoted), {EXIT_NO_CANDIDATE} no candidate version to promote, {EXIT_DRIFT} monitor found drift,
+{EXIT_SERVING_FAILED} the model failed the serving contract (nothing registered).
 environment: MLFLOW_TRACKING_URI (default sqlite:///mlflow.db) and MLflow's auth variables;
 GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_API_URL for the GitHub commands."""
 
@@ -64,6 +66,15 @@ def _parser() -> argparse.ArgumentParser:
         help="if the tracking server is unreachable, use an ephemeral local store and say so in "
         "the report (for pull requests)",
     )
+
+    train.add_argument(
+        "--check-requirements",
+        action="store_true",
+        help="run the serving contract including the slow clean-environment check (the logged "
+        "requirements installed with uv from PyPI), whatever [serving] says",
+    )
+
+    _serving_parsers(commands)
 
     report = commands.add_parser(
         "report", help="render the JSON report as Markdown (and to $GITHUB_STEP_SUMMARY)"
@@ -195,6 +206,38 @@ def _add_tuning_commands(commands: argparse._SubParsersAction) -> None:
     )
 
 
+def _serving_parsers(commands: argparse._SubParsersAction) -> None:
+    check = commands.add_parser(
+        "serve-check",
+        help="serve a logged model with MLflow's scoring server and check the serving contract",
+    )
+    check.add_argument(
+        "--model",
+        default="champion",
+        help="champion (default), a registered version number, or any MLflow model URI",
+    )
+    check.add_argument(
+        "--requirements",
+        action="store_true",
+        help="also install the logged requirements into a clean uv environment (slow)",
+    )
+    check.add_argument(
+        "--report", type=Path, help="JSON report whose serving section to fill (optional)"
+    )
+
+    predict = commands.add_parser(
+        "predict",
+        help="score a parquet file with a registered model, streaming by row group",
+    )
+    predict.add_argument(
+        "--model",
+        default="champion",
+        help="champion (default), a registered version number, or any MLflow model URI",
+    )
+    predict.add_argument("--data", type=Path, required=True, help="parquet file of raw records")
+    predict.add_argument("--out", type=Path, required=True, help="parquet file of predictions")
+
+
 def _quiet_mlflow() -> None:
     """Keep job logs to what a person needs: MLflow's chatter and its own deprecations go.
 
@@ -243,11 +286,19 @@ def cmd_train(args: argparse.Namespace) -> int:
         val_path=args.val_data,
         params=params,
         fallback_local=args.fallback_local,
+        check_requirements=args.check_requirements,
     )
     path = args.report or _default_report(settings)
     report.write(path)
     markdown = path.with_suffix(".md")
     markdown.write_text(render_configured(settings, report), encoding="utf-8")
+    if report.serving is not None and not report.serving.passed:
+        from trip_duration.errors import ServingFailedError
+
+        raise ServingFailedError(
+            f"the candidate failed the serving contract, nothing registered "
+            f"({report.serving.failed_request}); report: {path}"
+        )
     print(_summary_line(report))
     print(f"report: {path} and {markdown}")
     return 0
@@ -535,6 +586,18 @@ def cmd_candidate(args: argparse.Namespace) -> int:
     return cmd_tune(args)
 
 
+def cmd_serve_check(args: argparse.Namespace) -> int:
+    from trip_duration.serving.command import serve_check_command
+
+    return serve_check_command(_settings(args), args.model, args.requirements, args.report)
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from trip_duration.serving.command import predict_command
+
+    return predict_command(_settings(args), args.model, args.data, args.out)
+
+
 COMMANDS = {
     "train": cmd_train,
     "report": cmd_report,
@@ -545,6 +608,8 @@ COMMANDS = {
     "drift-issue": cmd_drift_issue,
     "tune": cmd_tune,
     "candidate": cmd_candidate,
+    "serve-check": cmd_serve_check,
+    "predict": cmd_predict,
 }
 
 if __name__ == "__main__":

@@ -300,6 +300,23 @@ class TuningConfig(_Section):
         return self
 
 
+class ServingConfig(_Section):
+    """The serving contract: MLflow's scoring server must serve the candidate before it is
+    registered (`check`), and latency through HTTP is measured with these sizes.
+
+    `requirements` also installs the logged requirements into a clean uv environment and
+    predicts there (minutes; the PR workflow's integration job turns it on with
+    `train --check-requirements`).
+    """
+
+    check: bool = False
+    requirements: bool = False
+    latency_batch: int = Field(default=1000, gt=0)
+    latency_repeats: int = Field(default=20, ge=3)
+    startup_timeout_s: float = Field(default=180.0, gt=0, le=1800)
+    request_timeout_s: float = Field(default=60.0, gt=0, le=600)
+
+
 class Settings(_Section):
     data: DataConfig = DataConfig()
     model: ModelConfig = ModelConfig()
@@ -309,6 +326,7 @@ class Settings(_Section):
     promotion: PromotionConfig = PromotionConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
     tuning: TuningConfig = TuningConfig()
+    serving: ServingConfig = ServingConfig()
     root: Path = Path(".")
 
     def path(self, value: Path) -> Path:

@@ -20,6 +20,7 @@ from trip_duration.errors import UserError
 
 if TYPE_CHECKING:
     import pandas as pd
+    from mlflow.models import ModelSignature
     from sklearn.pipeline import Pipeline
 
 ESTIMATOR_STEP = "estimator"
@@ -101,6 +102,27 @@ class ModelPlugin(ABC):
     def input_example(self, data: Dataset) -> pd.DataFrame:
         """A few raw records, logged with the model and used by the serving check."""
         return data.features.head(5)
+
+    def signature(self, data: Dataset, predictions: Any) -> ModelSignature:
+        """The logged signature: the column types the served model accepts (MLflow's scoring
+        server rejects anything else with a 400). Override to widen a column, e.g. to take ids
+        that may be null or text."""
+        from mlflow.models import infer_signature
+
+        return infer_signature(data.features.head(len(predictions)), predictions)
+
+    def raw_features(self, table: pd.DataFrame) -> pd.DataFrame:
+        """The model's input columns of a raw file's rows, every row kept and in order.
+
+        Batch scoring (`trip-duration predict`) calls this instead of `load`, which drops the
+        rows training must not see; the logged model copes with whatever the rows hold.
+        """
+        return table
+
+    def raw_columns(self) -> list[str] | None:
+        """The columns `raw_features` needs from a file (None: all), so batch scoring reads
+        only those."""
+        return None
 
     def trusted_types(self) -> list[str]:
         """Fully qualified names of the plug-in's own classes that the model saver must load."""

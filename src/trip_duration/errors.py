@@ -17,3 +17,9 @@ class NoCandidateError(UserError):
     """No registered version matches what the caller asked to promote."""
 
     exit_code = 4
+
+
+class ServingFailedError(UserError):
+    """The candidate failed the serving contract; it was not registered."""
+
+    exit_code = 6

@@ -587,7 +587,7 @@ def test_broken_cleaning_stops_the_pull_request_at_tests(repository: Repository)
     failed = re.findall(r"^FAILED (\S+?)::", log, flags=re.MULTILINE)
     assert failed, log[-3000:]
     # The contract tests catch it (tests that count the rows training sees may too).
-    assert "tests/trip_duration/test_contract.py" in failed, sorted(set(failed))
+    assert "tests/trip_duration/test_model_contract.py" in failed, sorted(set(failed))
     assert re.search(rf"\b{len(failed)} failed\b", log)
 
     report = pr3.report

@@ -267,8 +267,8 @@ WRONG_TYPES: list[tuple[str, pa.DataType]] = [
     (PICKUP, pa.string()),
     (DROPOFF, pa.int64()),
     (PICKUP, pa.date32()),
-    ("trip_distance", pa.string()),
-    ("PULocationID", pa.string()),
+    ("trip_distance", pa.bool_()),
+    ("PULocationID", pa.timestamp("ms")),
     ("DOLocationID", pa.bool_()),
 ]
 
@@ -281,6 +281,52 @@ def test_required_column_of_wrong_type_is_named(tlc_month, column: str, kind: pa
     with pytest.raises(DataError) as error:
         load_trips(path, TaxiOptions())
     _assert_user_error(error, path, column, str(kind))
+
+
+TEXT_TYPES = {
+    "string": pa.string(),
+    "large-string": pa.large_string(),
+    "dictionary": pa.dictionary(pa.int32(), pa.string()),
+}
+
+
+@pytest.mark.parametrize("kind", TEXT_TYPES.values(), ids=TEXT_TYPES.keys())
+@pytest.mark.parametrize(
+    "columns", [("PULocationID", "DOLocationID"), ("trip_distance",)], ids=["ids", "distance"]
+)
+def test_numbers_stored_as_text_load_the_same_rides(
+    tlc_month, tlc_frame, kind: pa.DataType, columns: tuple[str, ...]
+) -> None:
+    """Months saved after the classic `read_dataframe` hold the zone ids as strings."""
+    frame = tlc_frame(ROWS, seed=6, dirty=True)
+    expected = load_trips(tlc_month(records=frame), TaxiOptions())
+    text = frame.copy()
+    for name in columns:
+        text[name] = [None if pd.isna(v) else f" {v} " for v in frame[name]]
+    got = load_trips(tlc_month(records=text, types=dict.fromkeys(columns, kind)), TaxiOptions())
+    pd.testing.assert_frame_equal(got.frame, expected.frame)
+
+
+BAD_TEXT = {
+    "word": ("PULocationID", "Manhattan"),
+    "id-with-unit": ("DOLocationID", "74 zone"),
+    "distance-with-unit": ("trip_distance", "2.5mi"),
+}
+
+
+@pytest.mark.parametrize(("column", "value"), BAD_TEXT.values(), ids=BAD_TEXT.keys())
+def test_text_that_is_not_a_number_names_column_and_value(
+    tlc_month, tlc_frame, column: str, value: str
+) -> None:
+    frame = tlc_frame(ROWS, seed=7, dirty=False)
+    text = [str(v) for v in frame[column]]
+    text[5] = value
+    frame[column] = text
+    path = tlc_month(records=frame, types={column: pa.string()})
+    with pytest.raises(DataError) as error:
+        load_trips(path, TaxiOptions())
+    message = _assert_user_error(error, path, column, repr(value), "1 row")
+    assert "not a number" in message
 
 
 @pytest.mark.parametrize("column", REQUIRED)

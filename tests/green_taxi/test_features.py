@@ -22,9 +22,11 @@ def _reference(
     train: pd.DataFrame, other: pd.DataFrame, max_zone_id: int = 300
 ) -> tuple[sp.csr_matrix, np.ndarray]:
     """Brute force: DictVectorizer over `{"PU_DO": "pu_do", "trip_distance": d}` records, where
-    a pair with an id outside [0, max_zone_id] (or missing) is left out and a missing distance
-    is the training median."""
-    fill = float(np.nanmedian(train["trip_distance"].to_numpy(dtype=float)))
+    a pair with an id outside [0, max_zone_id] (or missing) is left out, a distance that is
+    missing, zero or negative is the median of the training's positive distances, and every
+    distance is clipped to their range."""
+    seen = [d for d in train["trip_distance"] if pd.notna(d) and d > 0]
+    fill, low, high = float(np.median(seen)), min(seen), max(seen)
 
     def records(frame: pd.DataFrame) -> list[dict[str, object]]:
         out: list[dict[str, object]] = []
@@ -33,7 +35,8 @@ def _reference(
             ids = [pu, do]
             if all(pd.notna(i) and 0 <= i <= max_zone_id for i in ids):
                 record["PU_DO"] = f"{int(pu)}_{int(do)}"
-            record["trip_distance"] = fill if pd.isna(distance) else float(distance)
+            usable = pd.notna(distance) and distance > 0
+            record["trip_distance"] = min(max(float(distance) if usable else fill, low), high)
             out.append(record)
         return out
 
@@ -118,11 +121,11 @@ ODD_ROWS = {
 def test_unknown_pair_gets_only_the_distance_column(pu: float, do: float) -> None:
     train = _frame([7, 42, 7], [42, 42, 7], [1.0, 2.0, 3.0])
     features = ZonePairDistance().fit(train)
-    other = _frame([pu, 7], [do, 42], [4.5, 1.5])
+    other = _frame([pu, 7], [do, 42], [2.5, 1.5])
     matrix = _assert_matches_reference(features, train, other)
     assert matrix.shape == (2, 4)
     assert matrix[0].nnz == 1
-    assert matrix[0, 3] == 4.5
+    assert matrix[0, 3] == 2.5
     assert matrix[1].nnz == 2
 
 

@@ -105,6 +105,8 @@ class Serving(_Doc):
     champion_latency_one: Latency | None = None
     champion_latency_batch: Latency | None = None
     requirements_checked: bool | None = None  # None: the clean-environment check did not run
+    model_size_bytes: int | None = Field(default=None, ge=0)  # the served model's folder
+    champion_model_size_bytes: int | None = Field(default=None, ge=0)
 
 
 class Trial(_Doc):

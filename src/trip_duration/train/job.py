@@ -2,7 +2,9 @@
 
 Order matters for "nothing half-written": data is validated before MLflow is touched, and the
 model version is registered last, after every measurement succeeded, so a failed run leaves a
-failed MLflow run and no version that a merge could promote.
+failed MLflow run and no version that a merge could promote. The serving contract (when
+`[serving] check` is on) runs just before registration for the same reason: a candidate that
+MLflow's scoring server cannot serve is reported, with the failing request, and not registered.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from trip_duration.report.document import (
     Links,
     ModelInfo,
     Report,
+    Serving,
+    Status,
     Tuning,
 )
 from trip_duration.tracking import connection as tracking
@@ -92,6 +96,7 @@ def train(
     val_path: Path | None = None,
     params: dict[str, Any] | None = None,
     fallback_local: bool = False,
+    check_requirements: bool = False,
     env: Mapping[str, str] = os.environ,
     estimator_path: str | None = None,
     tuning: Tuning | None = None,
@@ -102,6 +107,8 @@ def train(
 
     A tuning search passes its winner (`estimator_path`, `params`), its record (`tuning`), its
     parent run to nest under, and the store it already opened.
+    With the serving check on, an unservable candidate is not registered: the report comes back
+    with a failed status that says why, and the caller exits non-zero.
     """
     started = time.perf_counter()
     timings: dict[str, float] = {}
@@ -149,8 +156,8 @@ def train(
             info = mlflow.sklearn.log_model(
                 pipeline,
                 name="model",
-                signature=mlflow.models.infer_signature(
-                    train_data.features.head(100), pipeline.predict(train_data.features.head(100))
+                signature=plugin.signature(
+                    train_data, pipeline.predict(train_data.features.head(100))
                 ),
                 input_example=plugin.input_example(val_data),
                 pip_requirements=_pip_requirements(),
@@ -193,20 +200,36 @@ def train(
             )
             history = _history(client, settings) if store.skipped_reason is None else []
         mlflow.set_tags({"gate.passed": str(gate.passed).lower(), "gate.baseline": gate.baseline})
-        progress.say(f"gate {'passed' if gate.passed else 'failed'}; registering model version…")
-        version = registry.register(
-            settings.tracking.registered_model,
-            info.model_uri,
-            {
-                **_lineage_tags(lineage),
-                **{f"data.{d.role}.digest": d.digest for d in datasets},
-                "gate.passed": str(gate.passed).lower(),
-                "gate.baseline": gate.baseline,
-                f"gate.{gate.metric}": f"{candidate_metrics.get(gate.metric, float('nan')):.6g}",
-                "gate.reasons": "; ".join(gate.reasons)[:4000],
-            },
-        )
+        serving = None
+        if settings.serving.check or check_requirements:
+            with _timed(timings, "serving"):
+                serving = _serving(settings, info.model_uri, champ, check_requirements)
+            mlflow.set_tag("serving.passed", str(serving.passed).lower())
+        unservable = serving is not None and not serving.passed
+        version = None
+        if not unservable:
+            progress.say(
+                f"gate {'passed' if gate.passed else 'failed'}; registering model version…"
+            )
+            version = registry.register(
+                settings.tracking.registered_model,
+                info.model_uri,
+                {
+                    **_lineage_tags(lineage),
+                    **{f"data.{d.role}.digest": d.digest for d in datasets},
+                    "gate.passed": str(gate.passed).lower(),
+                    "gate.baseline": gate.baseline,
+                    f"gate.{gate.metric}": _tag_value(candidate_metrics.get(gate.metric)),
+                    "gate.reasons": "; ".join(gate.reasons)[:4000],
+                    **({"serving.passed": "true"} if serving is not None else {}),
+                },
+            )
     timings["total"] = round(time.perf_counter() - started, 4)
+    status = (
+        Status(outcome="failure", failed_step="serving contract (nothing registered)")
+        if unservable
+        else Status(outcome="success")
+    )
     ui = (env.get("MLFLOW_UI_URL") or settings.tracking.ui_url or "").rstrip("/")
     name = settings.tracking.registered_model
     return Report(
@@ -218,7 +241,7 @@ def train(
         candidate=Candidate(
             run_id=run_id,
             model_uri=info.model_uri,
-            version=str(version.version),
+            version=str(version.version) if version else None,
             estimator=model_config.estimator,
             params={k: _scalar(v) for k, v in used_params.items()},
             metrics=candidate_metrics,
@@ -237,10 +260,38 @@ def train(
         history=history,
         tuning=tuning
         and tuning.model_copy(update={"validation_score": candidate_metrics.get(tuning.metric)}),
+        serving=serving,
+        status=status,
         links=Links(
             run=f"{ui}/#/experiments/{experiment_id}/runs/{run_id}" if ui else None,
-            model_version=f"{ui}/#/models/{name}/versions/{version.version}" if ui else None,
+            model_version=(
+                f"{ui}/#/models/{name}/versions/{version.version}" if ui and version else None
+            ),
             workflow_run=lineage.workflow_run_url,
+        ),
+    )
+
+
+def _serving(
+    settings: Settings, model_uri: str, champ: Champion | None, check_requirements: bool
+) -> Serving:
+    """The serving contract on the logged candidate, with the champion's latency beside it."""
+    from trip_duration.serving.check import Options, serve_check
+
+    config = settings.serving
+    names = settings.tracking
+    champion_uri = None
+    if champ is not None:
+        champion_uri = f"models:/{names.registered_model}@{names.champion_alias}"
+    return serve_check(
+        model_uri,
+        champion_uri=champion_uri,
+        options=Options(
+            batch=config.latency_batch,
+            repeats=config.latency_repeats,
+            startup_timeout_s=config.startup_timeout_s,
+            request_timeout_s=config.request_timeout_s,
+            requirements=config.requirements or check_requirements,
         ),
     )
 
@@ -371,6 +422,10 @@ def _shown(path: Path, root: Path) -> str:
 def _pip_requirements() -> list[str]:
     """Pinned to what trained the model; inferring them costs seconds per run."""
     return [f"{name}=={importlib.metadata.version(name)}" for name in SERVING_PACKAGES]
+
+
+def _tag_value(value: float | None) -> str:
+    return f"{value if value is not None else float('nan'):.6g}"
 
 
 def _param(value: Any) -> str:
