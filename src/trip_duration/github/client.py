@@ -106,6 +106,10 @@ class GitHubClient:
         """PRs associated with a commit: open PRs it belongs to, or the merged PR that landed it."""
         return list(self._paginate(f"/repos/{self.repository}/commits/{quote(sha, safe='')}/pulls"))
 
+    def get_workflow_run(self, run_id: int) -> JSON:
+        """One Actions workflow run (its workflow file, event, head SHA and conclusion)."""
+        return self._call("GET", f"/repos/{self.repository}/actions/runs/{int(run_id)}")
+
     def _call(self, method: str, path: str, body: JSON | None = None) -> Any:
         return _decode(self._request(method, self.api_url + path, body=body))
 
