@@ -10,7 +10,7 @@ either names a run that does not match, or collides with the real run's own vers
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from trip_duration.errors import UserError
@@ -34,9 +34,12 @@ def verify(
     candidate: ModelVersion,
     pr: int,
     head_sha: str,
-    claimants: Iterable[ModelVersion],
+    claimants: Callable[[str], Iterable[ModelVersion]],
 ) -> str:
-    """Check the candidate's origin (see the module docstring); returns the run's URL."""
+    """Check the candidate's origin (see the module docstring); returns the run's URL.
+
+    `claimants(run_id)` lists the versions whose tags name that Actions run.
+    """
     where = f"v{candidate.version} (PR #{pr} at {head_sha[:12]})"
     tags = dict(candidate.tags)
     run_id, attempt = tags.get(TAG_RUN_ID, ""), tags.get(TAG_RUN_ATTEMPT, "")
@@ -47,7 +50,17 @@ def verify(
         )
     if tags.get("pr_number") != str(pr) or tags.get("head_sha") != head_sha:
         raise ProvenanceError(f"{where} is tagged for another PR or head; not promoted")
-    run = github.get_workflow_run(int(run_id))
+    from trip_duration.github.client import GitHubError
+
+    try:
+        run = github.get_workflow_run(int(run_id))
+    except GitHubError as exc:
+        if exc.status != 404:
+            raise
+        raise ProvenanceError(
+            f"{where} claims Actions run {run_id}, which {github.repository} does not have; "
+            "not promoted"
+        ) from None
     problem = _mismatch(run, github.repository, pr, head_sha, int(attempt))
     if problem:
         raise ProvenanceError(
@@ -55,7 +68,7 @@ def verify(
         )
     others = [
         str(v.version)
-        for v in claimants
+        for v in claimants(run_id)
         if str(v.version) != str(candidate.version)
         and v.tags.get(TAG_RUN_ID) == run_id
         and v.tags.get(TAG_RUN_ATTEMPT) == attempt
