@@ -12,6 +12,7 @@ the folder.
 
 from __future__ import annotations
 
+import contextlib
 import grp
 import os
 import pwd
@@ -234,15 +235,14 @@ class TeamServer:
                 os.killpg(self._process.pid, signal.SIGKILL)
                 self._process.wait()
         if self._pg_started:
-            try:
+            # Already stopped, or it never started: the folder goes either way.
+            with contextlib.suppress(RuntimeError):
                 self._pg_run(
                     "pg_ctl stop",
                     [str(self.bindir / "pg_ctl"), "-D", str(self.pg / "data"), "-m", "fast",
                      "-w", "-t", "30", "stop"],
                     timeout=45,
                 )  # fmt: skip
-            except RuntimeError:
-                pass  # already stopped, or it never started: the folder goes either way
             self._pg_started = False
         shutil.rmtree(self.folder, ignore_errors=True)
 
