@@ -51,31 +51,22 @@ def pg_bindir() -> Path:
     return folder
 
 
-class TeamServer:
-    """`with TeamServer() as team:` gives `team.url`, `team.credentials(user)` and users."""
+class Postgres:
+    """A PostgreSQL cluster of its own: `port`, the `postgres` superuser's `password`."""
 
-    def __init__(self, *, startup_timeout: float = 180.0) -> None:
+    def __init__(self) -> None:
         self.bindir = pg_bindir()
-        self.startup_timeout = startup_timeout
         # Under /tmp rather than pytest's 0700 basetemp, so that `nobody` can reach it.
-        self.folder = Path(tempfile.mkdtemp(prefix="trip-duration-team-"))
+        self.folder = Path(tempfile.mkdtemp(prefix="trip-duration-pg-"))
         self.folder.chmod(0o711)
         self.pg = self.folder / "pg"
-        self.pg_port, self.port = free_port(), free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = self.folder / "mlflow.log"
-        self.passwords = {
-            ADMIN: secrets.token_urlsafe(18),
-            PR_USER: secrets.token_urlsafe(18),
-            PROMOTE_USER: secrets.token_urlsafe(18),
-        }
-        self._db_password = secrets.token_urlsafe(18)
-        self._process: subprocess.Popen[bytes] | None = None
+        self.pg_port = free_port()
+        self.password = secrets.token_urlsafe(18)
         self._pg_started = False
         as_root = os.geteuid() == 0
         self._pg_user = pwd.getpwnam("nobody") if as_root else None
 
-    def __enter__(self) -> TeamServer:
+    def __enter__(self):
         try:
             self.start()
         except BaseException:
@@ -85,6 +76,103 @@ class TeamServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def start(self) -> None:
+        self._start_postgres()
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def _as_pg(self, command: list[str]) -> list[str]:
+        if self._pg_user is None:
+            return command
+        group = grp.getgrgid(self._pg_user.pw_gid).gr_name
+        return [
+            "setpriv", f"--reuid={self._pg_user.pw_name}", f"--regid={group}", "--clear-groups",
+            "--", "env", f"HOME={self.pg}", *command,
+        ]  # fmt: skip
+
+    def _pg_run(self, what: str, command: list[str], timeout: float) -> None:
+        try:
+            done = subprocess.run(
+                self._as_pg(command), capture_output=True, text=True, timeout=timeout, check=False
+            )
+        except subprocess.TimeoutExpired:
+            raise RuntimeError(f"{what} did not finish in {timeout:.0f} s") from None
+        if done.returncode != 0:
+            raise RuntimeError(f"{what} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+
+    def _start_postgres(self) -> None:
+        data, sock = self.pg / "data", self.pg / "sock"
+        for folder in (self.pg, data, sock):
+            folder.mkdir(mode=0o700)
+            if self._pg_user is not None:
+                os.chown(folder, self._pg_user.pw_uid, self._pg_user.pw_gid)
+        pwfile = self.pg / "pwfile"
+        pwfile.write_text(self.password + "\n")
+        pwfile.chmod(0o600)
+        if self._pg_user is not None:
+            os.chown(pwfile, self._pg_user.pw_uid, self._pg_user.pw_gid)
+        self._pg_run(
+            "initdb",
+            [str(self.bindir / "initdb"), "-D", str(data), "-U", "postgres",
+             f"--pwfile={pwfile}", "--auth=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8"],
+            timeout=120,
+        )  # fmt: skip
+        pwfile.unlink()
+        options = f"-c listen_addresses=127.0.0.1 -p {self.pg_port} -k {sock} -c fsync=off"
+        self._pg_started = True
+        self._pg_run(
+            "pg_ctl start (waiting for PostgreSQL to accept connections)",
+            [str(self.bindir / "pg_ctl"), "-D", str(data), "-l", str(self.pg / "postgres.log"),
+             "-w", "-t", "60", "-o", options, "start"],
+            timeout=90,
+        )  # fmt: skip
+
+    def stop(self) -> None:
+        if self._pg_started:
+            # Already stopped, or it never started: the folder goes either way.
+            with contextlib.suppress(RuntimeError):
+                self._pg_run(
+                    "pg_ctl stop",
+                    [str(self.bindir / "pg_ctl"), "-D", str(self.pg / "data"), "-m", "fast",
+                     "-w", "-t", "30", "stop"],
+                    timeout=45,
+                )  # fmt: skip
+            self._pg_started = False
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class TeamServer(Postgres):
+    """`with TeamServer() as team:` gives `team.url`, `team.credentials(user)` and users."""
+
+    def __init__(self, *, startup_timeout: float = 180.0) -> None:
+        super().__init__()
+        self.startup_timeout = startup_timeout
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = self.folder / "mlflow.log"
+        self.passwords = {
+            ADMIN: secrets.token_urlsafe(18),
+            PR_USER: secrets.token_urlsafe(18),
+            PROMOTE_USER: secrets.token_urlsafe(18),
+        }
+        self._db_password = secrets.token_urlsafe(18)
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self._start_postgres()
+        self._create_databases()
+        self._start_mlflow()
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            os.killpg(self._process.pid, signal.SIGTERM)
+            try:
+                self._process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self._process.pid, signal.SIGKILL)
+                self._process.wait()
+        super().stop()
 
     # -- credentials ---------------------------------------------------------------------
 
@@ -113,62 +201,12 @@ class TeamServer:
             raise RuntimeError(f"setup_team_server.py failed:\n{done.stdout}\n{done.stderr}")
         return done.stdout
 
-    # -- lifecycle -----------------------------------------------------------------------
-
-    def _as_pg(self, command: list[str]) -> list[str]:
-        if self._pg_user is None:
-            return command
-        group = grp.getgrgid(self._pg_user.pw_gid).gr_name
-        return [
-            "setpriv", f"--reuid={self._pg_user.pw_name}", f"--regid={group}", "--clear-groups",
-            "--", "env", f"HOME={self.pg}", *command,
-        ]  # fmt: skip
-
-    def _pg_run(self, what: str, command: list[str], timeout: float) -> None:
-        try:
-            done = subprocess.run(
-                self._as_pg(command), capture_output=True, text=True, timeout=timeout, check=False
-            )
-        except subprocess.TimeoutExpired:
-            raise RuntimeError(f"{what} did not finish in {timeout:.0f} s") from None
-        if done.returncode != 0:
-            raise RuntimeError(f"{what} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
-
-    def start(self) -> None:
-        self._start_postgres()
-        self._start_mlflow()
-
-    def _start_postgres(self) -> None:
-        data, sock = self.pg / "data", self.pg / "sock"
-        for folder in (self.pg, data, sock):
-            folder.mkdir(mode=0o700)
-            if self._pg_user is not None:
-                os.chown(folder, self._pg_user.pw_uid, self._pg_user.pw_gid)
-        superuser_password = secrets.token_urlsafe(18)
-        pwfile = self.pg / "pwfile"
-        pwfile.write_text(superuser_password + "\n")
-        pwfile.chmod(0o600)
-        if self._pg_user is not None:
-            os.chown(pwfile, self._pg_user.pw_uid, self._pg_user.pw_gid)
-        self._pg_run(
-            "initdb",
-            [str(self.bindir / "initdb"), "-D", str(data), "-U", "postgres",
-             f"--pwfile={pwfile}", "--auth=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8"],
-            timeout=120,
-        )  # fmt: skip
-        pwfile.unlink()
-        options = f"-c listen_addresses=127.0.0.1 -p {self.pg_port} -k {sock} -c fsync=off"
-        self._pg_started = True
-        self._pg_run(
-            "pg_ctl start (waiting for PostgreSQL to accept connections)",
-            [str(self.bindir / "pg_ctl"), "-D", str(data), "-l", str(self.pg / "postgres.log"),
-             "-w", "-t", "60", "-o", options, "start"],
-            timeout=90,
-        )  # fmt: skip
+    def _create_databases(self) -> None:
+        """A login role without superuser rights that owns MLflow's two databases."""
         import psycopg
 
         dsn = f"host=127.0.0.1 port={self.pg_port} user=postgres dbname=postgres"
-        with psycopg.connect(dsn, password=superuser_password, autocommit=True) as db:
+        with psycopg.connect(dsn, password=self.password, autocommit=True) as db:
             db.execute(
                 f"CREATE ROLE mlflow LOGIN PASSWORD '{self._db_password}' "
                 "NOSUPERUSER NOCREATEDB NOCREATEROLE"
@@ -225,26 +263,6 @@ class TeamServer:
             f"waited {self.startup_timeout:.0f} s for the basic-auth mlflow server's /health: "
             f"no answer\n{self.log.read_text()[-3000:]}"
         )
-
-    def stop(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            os.killpg(self._process.pid, signal.SIGTERM)
-            try:
-                self._process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self._process.pid, signal.SIGKILL)
-                self._process.wait()
-        if self._pg_started:
-            # Already stopped, or it never started: the folder goes either way.
-            with contextlib.suppress(RuntimeError):
-                self._pg_run(
-                    "pg_ctl stop",
-                    [str(self.bindir / "pg_ctl"), "-D", str(self.pg / "data"), "-m", "fast",
-                     "-w", "-t", "30", "stop"],
-                    timeout=45,
-                )  # fmt: skip
-            self._pg_started = False
-        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def _clean(env: Mapping[str, str]) -> dict[str, str]:
