@@ -140,8 +140,16 @@ def _copy(client: MlflowClient, name: str, source: str, candidate: ModelVersion)
     """Copy the reviewed version into production, lineage tags included.
 
     This is the call `copy_model_version` makes, with the back-reference tag in the same
-    request, so a copy is never left without it.
+    request, so a copy is never left without it. Like `copy_model_version`, it creates the
+    production model on first use (on a team server the admin has created it already).
     """
+    from mlflow.exceptions import MlflowException
+
+    try:
+        client.create_registered_model(name)
+    except MlflowException as exc:
+        if getattr(exc, "error_code", None) != "RESOURCE_ALREADY_EXISTS":
+            raise
     return client.create_model_version(
         name,
         source=f"models:/{source}/{candidate.version}",

@@ -277,7 +277,8 @@ def test_concurrent_promotions_stay_consistent_on_postgresql(team: Team) -> None
         production = f"{team.production}-{round_}"
         config = team.project.root / f"round-{round_}.toml"
         config.write_text(team.project.config.read_text().replace(team.production, production))
-        with team.user():
+        with team.user() as admin:  # what setup_team_server.py does for a production model
+            admin.create_registered_model(production)
             get_app_client("basic-auth", tracking_uri=team.server.url).grant_user_permission(
                 PROMOTE_USER, "registered_model", production, "EDIT"
             )
