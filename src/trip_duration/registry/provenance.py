@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from trip_duration.errors import UserError
+from trip_duration.registry.versions import TAG_HEAD, TAG_PR
 
 if TYPE_CHECKING:
     from mlflow.entities.model_registry import ModelVersion
@@ -48,7 +49,7 @@ def verify(
             f"{where} records no Actions run ({TAG_RUN_ID}/{TAG_RUN_ATTEMPT} tags): "
             "only versions registered by the PR workflow can be promoted; not promoted"
         )
-    if tags.get("pr_number") != str(pr) or tags.get("head_sha") != head_sha:
+    if tags.get(TAG_PR) != str(pr) or tags.get(TAG_HEAD) != head_sha:
         raise ProvenanceError(f"{where} is tagged for another PR or head; not promoted")
     from trip_duration.github.client import GitHubError
 

@@ -28,7 +28,10 @@ import pandas as pd
 from trip_duration.errors import UserError
 from trip_duration.train.evaluation import NotComparableError
 
-KEPT_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "SYSTEMROOT")
+KEPT_ENV = (
+    "PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "SYSTEMROOT", "PYTHONPATH",
+    "VIRTUAL_ENV",
+)  # fmt: skip
 TIMEOUT_S = 900.0
 
 
