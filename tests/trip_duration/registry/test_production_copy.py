@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from support.project import Project
+from support.tlc_data import with_data
 from trip_duration.config import load_settings
 from trip_duration.errors import UserError
 from trip_duration.registry import versions as registry
@@ -22,10 +23,6 @@ from trip_duration.registry.promotion import TAG_CANDIDATE
 from trip_duration.report.document import load_report
 
 RMSE = "root_mean_squared_error"
-DATA = """[data]
-train = "data/green_tripdata_2023-01.parquet"
-validation = "data/green_tripdata_2023-02.parquet"
-"""
 
 
 def test_production_must_differ_from_the_candidates(tmp_path: Path) -> None:
@@ -44,11 +41,12 @@ def test_promotion_copies_into_production_and_rolls_back_there(
 ) -> None:
     tlc_month(rows=3000, seed=1)
     tlc_month(rows=3000, seed=2)
-    project = Project.create(
-        tmp_path,
-        f"sqlite:///{tmp_path / 'mlflow.db'}",
-        tracking='production_model = "trips-production"\n',
-        extra=DATA,
+    project = with_data(
+        Project.create(
+            tmp_path,
+            f"sqlite:///{tmp_path / 'mlflow.db'}",
+            tracking='production_model = "trips-production"\n',
+        )
     )
     project.enter(monkeypatch)
     production = "trips-production"

@@ -23,6 +23,7 @@ import pytest
 from support.github_api import FakeGitHub
 from support.project import Project
 from support.team_server import ADMIN, PR_USER, PROMOTE_USER, TeamServer
+from support.tlc_data import with_data
 from trip_duration.cli import EXIT_GATE_FAILED
 from trip_duration.registry import versions as registry
 from trip_duration.registry.promotion import TAG_CANDIDATE
@@ -36,10 +37,6 @@ pytestmark = pytest.mark.slow
 
 RMSE = "root_mean_squared_error"
 TOKEN = "ghs_teamTOKEN"
-DATA = """[data]
-train = "data/green_tripdata_2023-01.parquet"
-validation = "data/green_tripdata_2023-02.parquet"
-"""
 REPO = "acme/trips"
 
 
@@ -112,8 +109,8 @@ def team(
 ) -> Team:
     tlc_month(rows=3000, seed=1)
     tlc_month(rows=3000, seed=2)
-    project = Project.create(
-        tmp_path, team_server.url, tracking='production_model = "PROD"\n', extra=DATA
+    project = with_data(
+        Project.create(tmp_path, team_server.url, tracking='production_model = "PROD"\n')
     )
     team = Team(project, team_server, monkeypatch)
     # Project.create picks the candidates name; the production model's follows from it.
@@ -255,7 +252,9 @@ def test_the_promotion_credential_promotes_only_verified_candidates_and_rolls_ba
 
 
 def _promote_process(team: Team, config: Path, version: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, **team.server.credentials(PROMOTE_USER)}
+    # The child imports what this process imports (the project's model plug-in included).
+    path = os.pathsep.join(p for p in sys.path if p)
+    env = {**os.environ, "PYTHONPATH": path, **team.server.credentials(PROMOTE_USER)}
     return subprocess.Popen(
         [sys.executable, "-m", "trip_duration.cli", "--config", str(config),
          "promote", "--version", version],
