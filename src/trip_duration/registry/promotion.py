@@ -36,6 +36,18 @@ if TYPE_CHECKING:
     from trip_duration.github.client import GitHubClient
 
 TAG_CANDIDATE = "candidate_version"
+PROMOTION_TAGS = frozenset(
+    {
+        registry.TAG_REPLACED,
+        registry.TAG_PROMOTED_AT,
+        registry.TAG_PROMOTED_COMMIT,
+        registry.TAG_ROLLED_BACK_AT,
+        registry.TAG_ROLLED_BACK_TO,
+        registry.TAG_RESTORED_AT,
+        TAG_CANDIDATE,
+    }
+)
+"""Tags only promotion writes on production versions; a candidate's own copies are dropped."""
 
 
 def promote(
@@ -137,7 +149,8 @@ def _copy_of(
 
 
 def _copy(client: MlflowClient, name: str, source: str, candidate: ModelVersion) -> ModelVersion:
-    """Copy the reviewed version into production, lineage tags included.
+    """Copy the reviewed version into production, lineage tags included (but never the
+    promotion records: a PR credential can tag candidates).
 
     This is the call `copy_model_version` makes, with the back-reference tag in the same
     request, so a copy is never left without it. Like `copy_model_version`, it creates the
@@ -154,7 +167,10 @@ def _copy(client: MlflowClient, name: str, source: str, candidate: ModelVersion)
         name,
         source=f"models:/{source}/{candidate.version}",
         run_id=candidate.run_id,
-        tags={**candidate.tags, TAG_CANDIDATE: str(candidate.version)},
+        tags={
+            **{k: v for k, v in candidate.tags.items() if k not in PROMOTION_TAGS},
+            TAG_CANDIDATE: str(candidate.version),
+        },
         description=f"Promoted copy of {source} v{candidate.version}.",
     )
 

@@ -67,11 +67,18 @@ def test_promotion_copies_into_production_and_rolls_back_there(
         return None if current is None else str(current.version)
 
     _, first = train(1)
+    # Promotion records on a candidate (anyone with the PR credential can write them) never
+    # reach production.
+    forged = {registry.TAG_ROLLED_BACK_TO: "7", registry.TAG_REPLACED: "7"}
+    for key, value in forged.items():
+        project.client().set_model_version_tag(project.name, first.candidate.version, key, value)
     assert project.cli("promote", "--version", first.candidate.version) == 0
     v1 = champion()
     copy = project.client().get_model_version(production, v1)
     assert copy.tags[TAG_CANDIDATE] == first.candidate.version
     assert copy.tags[registry.TAG_REPLACED] == registry.NO_VERSION
+    assert registry.TAG_ROLLED_BACK_TO not in copy.tags
+    assert copy.tags[registry.TAG_HEAD] == first.lineage.head_sha, "lineage is copied"
     assert project.champion() is None, "the candidates model never gets the alias"
     assert project.cli("promote", "--version", first.candidate.version) == 0
     assert len(project.client().search_model_versions(f"name = '{production}'")) == 1
