@@ -310,10 +310,9 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     from trip_duration.registry import versions as registry
     from trip_duration.report.markdown import write_step_summary
     from trip_duration.tracking import connection as tracking
-
-    settings = _settings(args)
     from trip_duration.tracking.access import permission
 
+    settings = _settings(args)
     client = tracking.connect(tracking.resolve_uri(), settings.tracking.connect_retries)
     name = settings.tracking.production
     with permission(f"roll back registered model {name!r}"):
