@@ -7,7 +7,7 @@ databases, an MLflow server with users, and the CI users made by scripts/setup_t
 PostgreSQL refuses to run as root, which is how CI runs; then `initdb` and `pg_ctl` run as
 `nobody` through `setpriv` (util-linux: no PAM, shell or home needed), in a folder that user
 owns. Every wait is bounded and says what it waits for; `stop()` ends both servers and deletes
-the folder.
+the folder. `Postgres` alone is the bare cluster (for running CONTRIBUTING's own commands).
 """
 
 from __future__ import annotations
