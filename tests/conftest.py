@@ -18,6 +18,7 @@ import pytest
 
 from support import waits
 from support.mlflow_server import MlflowServer
+from support.team_server import TeamServer
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -137,3 +138,12 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowSe
     they keep apart by using their own experiment and registered model names."""
     with MlflowServer(tmp_path_factory.mktemp("mlflow-server")) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def team_server() -> Iterator[TeamServer]:
+    """A team tracking server (PostgreSQL 15, `mlflow server --app-name basic-auth`, an admin
+    and the two CI users), started once and shared; tests keep apart by their own names and
+    set up their grants with `team_server.setup_project(config)`."""
+    with TeamServer() as team:
+        yield team

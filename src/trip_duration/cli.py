@@ -118,12 +118,14 @@ def _parser() -> argparse.ArgumentParser:
     promote.add_argument("--head-sha", help="final head SHA of that pull request")
     promote.add_argument(
         "--version",
-        help="promote this registered version, or `latest` for the newest one (local use)",
+        help="promote this candidate version, or `latest` for the newest one (local use with "
+        "your own credential: no provenance check)",
     )
     promote.add_argument(
         "--merge-commit",
-        help="a commit pushed to main: find the PR it merged through the GitHub API, then "
-        "promote that PR's version (a direct push promotes nothing)",
+        help="a commit pushed to main: find the PR it merged through the GitHub API, verify "
+        "through the Actions API that its version came from a successful PR workflow run at "
+        "the PR's final head, then promote it (a direct push promotes nothing)",
     )
     promote.add_argument("--commit", help="the commit on main being deployed (recorded as a tag)")
     promote.add_argument("--val-data", type=Path, help="validation month for the re-check")
@@ -261,6 +263,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        from trip_duration.tracking.access import as_user_error
+
+        refused = as_user_error(exc)
+        if refused is None:
+            raise
+        print(f"error: {refused}", file=sys.stderr)
+        return refused.exit_code
 
 
 def _settings(args: argparse.Namespace):
@@ -447,6 +457,7 @@ def cmd_promote(args: argparse.Namespace) -> int:
             version=args.version,
             commit=args.commit or args.merge_commit or os.environ.get("GITHUB_SHA"),
             val_path=args.val_data,
+            github=github,
         )
     except NoCandidateError as exc:
         if github is None or pr is None:
@@ -493,12 +504,13 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     from trip_duration.registry import versions as registry
     from trip_duration.report.markdown import write_step_summary
     from trip_duration.tracking import connection as tracking
+    from trip_duration.tracking.access import permission
 
     settings = _settings(args)
     client = tracking.connect(tracking.resolve_uri(), settings.tracking.connect_retries)
-    outcome = registry.rollback(
-        client, settings.tracking.registered_model, settings.tracking.champion_alias
-    )
+    name = settings.tracking.production
+    with permission(f"roll back registered model {name!r}"):
+        outcome = registry.rollback(client, name, settings.tracking.champion_alias)
     print(outcome.message)
     write_step_summary(f"### Rollback\n\n{outcome.message}\n")
     return 0

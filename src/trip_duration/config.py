@@ -95,13 +95,35 @@ class GateConfig(_Section):
 
 
 class TrackingConfig(_Section):
-    """Names in the MLflow server; the server itself comes from MLFLOW_TRACKING_URI."""
+    """Names in the MLflow server; the server itself comes from MLFLOW_TRACKING_URI.
+
+    `registered_model` receives the candidates that pull requests register. `production_model`,
+    when set, is a second registered model that only the promotion credential can write:
+    promotion copies the reviewed candidate version into it and moves `champion_alias` there.
+    Unset, candidates and champion share `registered_model` (one credential, e.g. a laptop).
+    """
 
     experiment: str = "trip-duration"
     registered_model: str = "trip-duration"
+    production_model: str | None = None
     champion_alias: str = "champion"
     ui_url: str | None = None
     connect_retries: int = Field(default=3, ge=0, le=10)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> TrackingConfig:
+        if self.production_model == self.registered_model:
+            raise ValueError("production_model must differ from registered_model (or be unset)")
+        return self
+
+    @property
+    def production(self) -> str:
+        """The registered model that holds the champion alias."""
+        return self.production_model or self.registered_model
+
+    @property
+    def separate(self) -> bool:
+        return self.production_model is not None
 
 
 class ReportConfig(_Section):

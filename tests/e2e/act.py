@@ -834,6 +834,7 @@ def run_act(
     step_env = {
         "GITHUB_RUN_ID": run_id,
         "GITHUB_RUN_NUMBER": run_id,
+        "GITHUB_RUN_ATTEMPT": "1",
         "E2E_ARTIFACT_STORE": str(artifact_store.resolve()),
         "E2E_PYTHON": sys.executable,
     }

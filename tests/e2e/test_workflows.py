@@ -178,6 +178,14 @@ class Repository:
         )
         label = f"PR #{number} {action} {head[:7]}"
         result = self.run(label, "pull_request", event, PR_WORKFLOW, job=PR_JOB)
+        # GitHub records the run; promotion checks a candidate's origin against it.
+        self.github.add_run(
+            head,
+            pr=number,
+            path=PR_WORKFLOW,
+            conclusion="success" if result.returncode == 0 else "failure",
+            run_id=int(result.run_id),
+        )
         artifact = self.session.artifact_dir(result.run_id, "pr-report")
         assert (artifact / "report.json").is_file(), f"no report uploaded\n{result.describe()}"
         return PrRun(number, branch, head, result, artifact)

@@ -39,7 +39,7 @@ MAX_BODY = 65_536
 DOCS = "https://docs.github.com/rest"
 ADMIN_METHODS = (
     "add_pull", "merge_pull", "set_head", "add_commit", "add_comment", "fail_next",
-    "set_files", "lag_commit_pulls", "add_issue",
+    "set_files", "lag_commit_pulls", "add_issue", "add_run", "set_run",
 )  # fmt: skip
 STATUS_STATES = ("error", "failure", "pending", "success")
 MAX_STATUS_DESCRIPTION = 140
@@ -110,6 +110,7 @@ class FakeGitHub:
         self._statuses: list[dict[str, Any]] = []
         self._files: dict[int, list[str]] = {}  # PR number -> changed paths
         self._pulls_lag = 0  # how many more commits/{sha}/pulls calls answer [] (GitHub's lag)
+        self._runs: dict[int, dict[str, Any]] = {}
         self._faults: list[_Fault] = []
         self._next_id = 1_000_000_001
         self._lock = threading.RLock()
@@ -310,6 +311,41 @@ class FakeGitHub:
         with self._lock:
             return [self._comment_json(c) for c in self._comments.values() if c["issue"] == number]
 
+    def add_run(
+        self,
+        head_sha: str,
+        *,
+        pr: int | None = None,
+        path: str = ".github/workflows/pr.yml",
+        event: str = "pull_request",
+        status: str = "completed",
+        conclusion: str | None = "success",
+        run_attempt: int = 1,
+        run_id: int | None = None,
+        head_repo: str | None = None,
+    ) -> dict[str, Any]:
+        """Record an Actions workflow run (as `GET /actions/runs/{id}` will return it)."""
+        with self._lock:
+            if run_id is None:
+                run_id, self._next_id = self._next_id, self._next_id + 1
+            now = _iso(time.time())
+            self._runs[run_id] = {
+                "id": run_id, "head_sha": head_sha, "pr": pr, "path": path, "event": event,
+                "status": status, "conclusion": conclusion if status == "completed" else None,
+                "run_attempt": run_attempt, "head_repo": head_repo or self.repository,
+                "run_number": len(self._runs) + 1, "created_at": now, "updated_at": now,
+            }  # fmt: skip
+            self._commits.add(head_sha)
+            self._changed()
+            return self._run_json(self._runs[run_id])
+
+    def set_run(self, run_id: int, **changes: Any) -> dict[str, Any]:
+        """Change a recorded run: `status`, `conclusion`, `run_attempt` (a re-run), ..."""
+        with self._lock:
+            self._runs[run_id].update(changes, updated_at=_iso(time.time()))
+            self._changed()
+            return self._run_json(self._runs[run_id])
+
     def pull(self, number: int) -> dict[str, Any]:
         with self._lock:
             return self._pull_json(self._pulls[number], full=True)
@@ -347,6 +383,7 @@ class FakeGitHub:
                 "statuses": self._statuses,
                 "files": {str(n): f for n, f in self._files.items()},
                 "pulls_lag": self._pulls_lag,
+                "runs": list(self._runs.values()),
                 "requests": [asdict(r) for r in self.requests],
             }
 
@@ -367,6 +404,7 @@ class FakeGitHub:
         self._statuses = list(state.get("statuses", []))
         self._files = {int(n): f for n, f in state.get("files", {}).items()}
         self._pulls_lag = int(state.get("pulls_lag", 0))
+        self._runs = {r["id"]: r for r in state.get("runs", [])}
         self._next_id = state.get("next_id", self._next_id)
         self.requests = [Request(**r) for r in state.get("requests", [])]
 
@@ -527,6 +565,50 @@ class FakeGitHub:
             )  # fmt: skip
         return pull
 
+    def _run_json(self, r: dict[str, Any]) -> dict[str, Any]:
+        """A workflow run, in the shape of GitHub's `GET /repos/{o}/{r}/actions/runs/{id}`."""
+        run_id, base = r["id"], f"{self.url}/repos/{self.repository}/actions/runs/{r['id']}"
+        workflow_id = zlib.crc32(r["path"].encode()) % 10**8
+        head_repo = self._repo(r["head_repo"])
+        pulls = []
+        pull = self._pulls.get(r["pr"]) if r["pr"] is not None else None
+        # GitHub lists the PR only when its head branch is in this repository (not for forks).
+        if pull is not None and r["head_repo"].lower() == self.repository.lower():
+            repo_ref = {"id": self.repo_id, "url": f"{self.url}/repos/{self.repository}",
+                        "name": self.repository.split("/")[1]}  # fmt: skip
+            entry = {
+                "url": f"{self.url}/repos/{self.repository}/pulls/{pull['number']}",
+                "id": 10**9 + pull["number"], "number": pull["number"],
+                "head": {"ref": pull["head_ref"], "sha": r["head_sha"], "repo": repo_ref},
+                "base": {"ref": "main", "sha": pull["base_sha"], "repo": repo_ref},
+            }  # fmt: skip
+            pulls.append(entry)
+        actor = self._user(pull["user"] if pull else "contributor")
+        head_commit = {"id": r["head_sha"], "tree_id": _sha("tree", r["head_sha"]),
+                       "message": "change", "timestamp": r["created_at"]}  # fmt: skip
+        previous = f"{base}/attempts/{r['run_attempt'] - 1}" if r["run_attempt"] > 1 else None
+        run = {
+            "id": run_id, "name": "PR" if r["path"].endswith("pr.yml") else r["path"],
+            "node_id": f"WFR_kwLO{run_id:x}", "head_branch": pull["head_ref"] if pull else "main",
+            "head_sha": r["head_sha"], "path": r["path"],
+            "display_title": pull["title"] if pull else "push", "run_number": r["run_number"],
+            "event": r["event"], "status": r["status"], "conclusion": r["conclusion"],
+            "workflow_id": workflow_id, "check_suite_id": run_id + 7,
+            "check_suite_node_id": f"CS_kwDO{run_id + 7:x}", "url": base,
+            "html_url": f"https://github.com/{self.repository}/actions/runs/{run_id}",
+            "pull_requests": pulls, "created_at": r["created_at"], "updated_at": r["updated_at"],
+            "actor": actor, "triggering_actor": actor, "run_attempt": r["run_attempt"],
+            "referenced_workflows": [], "run_started_at": r["created_at"],
+            "jobs_url": f"{base}/jobs", "logs_url": f"{base}/logs",
+            "check_suite_url": f"{self.url}/repos/{self.repository}/check-suites/{run_id + 7}",
+            "artifacts_url": f"{base}/artifacts", "cancel_url": f"{base}/cancel",
+            "rerun_url": f"{base}/rerun", "previous_attempt_url": previous,
+            "workflow_url": f"{self.url}/repos/{self.repository}/actions/workflows/{workflow_id}",
+            "head_commit": head_commit, "repository": self._repo(self.repository),
+            "head_repository": head_repo,
+        }  # fmt: skip
+        return run
+
     # -- HTTP ------------------------------------------------------------------------------
 
     def _headers(self) -> dict[str, str]:
@@ -634,6 +716,9 @@ class FakeGitHub:
             if m[1] not in self._commits:
                 return _error(422, f"No commit found for SHA: {m[1]}")
             return 200, self._commit_json(m[1]), {}
+        m = re.fullmatch(r"/actions/runs/(\d+)", rest)
+        if m and int(m[1]) in self._runs and method == "GET":
+            return 200, self._run_json(self._runs[int(m[1])]), {}
         if (m := re.fullmatch(r"/commits/([^/]+)/pulls", rest)) and method == "GET":
             sha = m[1]
             if sha not in self._commits:

@@ -137,6 +137,10 @@ class GitHubClient:
     def get_commit(self, sha: str) -> JSON:
         return self._call("GET", f"/repos/{self.repository}/commits/{quote(sha, safe='')}")
 
+    def get_workflow_run(self, run_id: int) -> JSON:
+        """One Actions workflow run (its workflow file, event, head SHA and conclusion)."""
+        return self._call("GET", f"/repos/{self.repository}/actions/runs/{int(run_id)}")
+
     def iter_pull_files(self, number: int) -> Iterator[JSON]:
         """The files a PR changes (`filename`, `status`, `previous_filename` on renames)."""
         yield from self._paginate(f"/repos/{self.repository}/pulls/{int(number)}/files")

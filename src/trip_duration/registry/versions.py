@@ -66,7 +66,10 @@ def register(name: str, model_uri: str, tags: dict[str, str]) -> ModelVersion:
     """A new version of `name` carrying its lineage and gate result as tags."""
     import mlflow
 
-    return mlflow.register_model(model_uri, name, tags=tags)
+    from trip_duration.tracking.access import permission
+
+    with permission(f"register a version of registered model {name!r}"):
+        return mlflow.register_model(model_uri, name, tags=tags)
 
 
 def find_candidate(client: MlflowClient, name: str, pr: int, head_sha: str) -> ModelVersion | None:

@@ -195,6 +195,8 @@ class Lineage(_Doc):
     pr_number: int | None = None
     head_sha: str | None = None
     workflow_run_url: str | None = None
+    workflow_run_id: int | None = None
+    workflow_run_attempt: int | None = None
 
 
 class HistoryPoint(_Doc):

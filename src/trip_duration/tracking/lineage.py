@@ -42,7 +42,15 @@ def collect(root: Path, env: Mapping[str, str] = os.environ) -> Lineage:
         pr_number=number if isinstance(number, int) else None,
         head_sha=head_sha if isinstance(head_sha, str) else None,
         workflow_run_url=run_url,
+        workflow_run_id=_integer(env.get("GITHUB_RUN_ID")),
+        workflow_run_attempt=_integer(env.get("GITHUB_RUN_ATTEMPT")),
     )
+
+
+def _integer(value: str | None) -> int | None:
+    """Actions run ids and attempts, which promotion later checks against the Actions API."""
+    text = (value or "").strip()
+    return int(text) if text.isdigit() else None
 
 
 def _event(env: Mapping[str, str]) -> dict:

@@ -346,7 +346,7 @@ def _log_datasets(
 
 def _champion(client: MlflowClient, settings: Settings, val_data: Dataset) -> Champion | None:
     """The champion scored on the candidate's validation data, or why it could not be."""
-    name, alias = settings.tracking.registered_model, settings.tracking.champion_alias
+    name, alias = settings.tracking.production, settings.tracking.champion_alias
     current = registry.champion(client, name, alias)
     if current is None:
         progress.say("no champion yet")
@@ -383,7 +383,7 @@ def _history(client: MlflowClient, settings: Settings) -> list[HistoryPoint]:
     metric = settings.gate.metric
     points = []
     for version in registry.recent_champions(
-        client, settings.tracking.registered_model, settings.report.history
+        client, settings.tracking.production, settings.report.history
     ):
         value = client.get_run(version.run_id).data.metrics.get(metric) if version.run_id else None
         if value is not None:

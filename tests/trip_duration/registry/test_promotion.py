@@ -1,4 +1,4 @@
-"""The registry lifecycle end to end, on the embedded sqlite store and on a real mlflow server.
+"""The registry lifecycle end to end: embedded sqlite, a real mlflow server, and a team server.
 
 first model → promoted by the bounds; worse candidate → refused; better → promoted; re-run →
 nothing changes; rollback; concurrent promotions → the better model wins and the rollback
@@ -21,6 +21,7 @@ import pytest
 
 from support.mlflow_server import free_port
 from support.project import Project
+from support.team_server import ADMIN
 from trip_duration.cli import EXIT_GATE_FAILED, EXIT_NO_CANDIDATE
 from trip_duration.registry import versions as registry
 from trip_duration.report.document import load_report
@@ -30,10 +31,23 @@ pytestmark = pytest.mark.slow
 RMSE = "root_mean_squared_error"
 
 
-@pytest.fixture(params=["sqlite", pytest.param("server", marks=pytest.mark.slow)])
-def tracking_uri(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param("server", marks=pytest.mark.slow),
+        pytest.param("team", marks=pytest.mark.slow),
+    ]
+)
+def tracking_uri(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> str:
     if request.param == "server":
         return request.getfixturevalue("mlflow_server").url
+    if request.param == "team":  # basic-auth on PostgreSQL, as its admin
+        team = request.getfixturevalue("team_server")
+        for key, value in team.credentials(ADMIN).items():
+            monkeypatch.setenv(key, value)
+        return team.url
     return f"sqlite:///{tmp_path / 'mlflow.db'}"
 
 
