@@ -49,6 +49,7 @@ from act import (
 from support import diabetes
 from support.github_api import BOT_LOGIN, FakeGitHub
 from support.mlflow_server import MlflowServer
+from support.team_server import ADMIN, PR_USER, PROMOTE_USER, TeamServer
 from trip_duration.config import Settings, load_settings
 from trip_duration.registry import versions as registry
 from trip_duration.report.document import Report, load_report
@@ -117,6 +118,10 @@ class Repository:
     github: FakeGitHub
     mlflow_url: str
     timings: list[tuple[str, ActResult]] = field(default_factory=list)
+    credentials: dict[str, str] = field(default_factory=dict)
+    """Extra secrets (the PR and promotion credentials of a team server)."""
+    admin_env: dict[str, str] = field(default_factory=dict)
+    """How the test itself reads a team server (as its admin)."""
 
     @property
     def path(self) -> Path:
@@ -143,7 +148,7 @@ class Repository:
             workflow=workflow,
             api_url=self.github.url,
             env=PLUGIN_ENV,
-            secrets={"MLFLOW_TRACKING_URI": self.mlflow_url},
+            secrets={"MLFLOW_TRACKING_URI": self.mlflow_url, **self.credentials},
             vars={"MLFLOW_UI_URL": self.mlflow_url},
             timeout=RUN_TIMEOUT,
             **kw,
@@ -268,8 +273,17 @@ def repository(act_session: ActSession, mlflow_server: MlflowServer) -> Iterator
 
     Everything is set in pyproject.toml on main, the configuration place the workflows read.
     """
-    repo = act_session.repo_dir
     name = f"models-e2e-{uuid.uuid4().hex[:8]}"
+    adopt(act_session.repo_dir, name)
+    with FakeGitHub(token=FAKE_TOKEN) as github:
+        world = Repository(act_session, github, mlflow_server.url)
+        assert world.settings.tracking.registered_model == name
+        yield world
+        world.print_timings()
+
+
+def adopt(repo: Path, name: str, *, production: str | None = None) -> None:
+    """Commit the adoption of the tests' plug-in on main: data, configuration, names."""
     train, validation = diabetes.write_months(repo / "data")
     text = (repo / "pyproject.toml").read_text(encoding="utf-8")
     for key, path in (("train", train), ("validation", validation)):
@@ -282,15 +296,15 @@ def repository(act_session: ActSession, mlflow_server: MlflowServer) -> Iterator
     )
     for key in ("experiment", "registered_model"):
         text = set_toml_value(text, TRACKING_TABLE, key, f'"{name}"')
+    if production is not None:
+        text = text.replace(
+            f'registered_model = "{name}"\n',
+            f'registered_model = "{name}"\nproduction_model = "{production}"\n',
+        )
     files: dict[str, str | bytes] = {"pyproject.toml": text}
     for path in (train, validation):
         files[str(path.relative_to(repo))] = path.read_bytes()
     commit_files(repo, files, "Adopt the template for our own model")
-    with FakeGitHub(token=FAKE_TOKEN) as github:
-        world = Repository(act_session, github, mlflow_server.url)
-        assert world.settings.tracking.registered_model == name
-        yield world
-        world.print_timings()
 
 
 # --------------------------------------------------------------------------- helpers
@@ -614,3 +628,59 @@ def test_broken_cleaning_stops_the_pull_request_at_tests(repository: Repository)
     body = comment["body"]
     assert "The workflow failed at step <code>tests</code>" in body
     assert "nothing was registered, so nothing will be promoted on merge" in body
+
+
+@pytest.fixture
+def team_repository(act_session: ActSession, team_server: TeamServer) -> Iterator[Repository]:
+    """The clone on a team server: candidates and production are separate registered models,
+    PR runs hold the PR credential and promotion the promotion credential."""
+    name = f"models-e2e-{uuid.uuid4().hex[:8]}"
+    adopt(act_session.repo_dir, name, production=f"{name}-production")
+    team_server.setup_project(act_session.repo_dir / "pyproject.toml")
+    secrets = {
+        "MLFLOW_PR_USERNAME": PR_USER,
+        "MLFLOW_PR_PASSWORD": team_server.passwords[PR_USER],
+        "MLFLOW_PROMOTE_USERNAME": PROMOTE_USER,
+        "MLFLOW_PROMOTE_PASSWORD": team_server.passwords[PROMOTE_USER],
+    }
+    with FakeGitHub(token=FAKE_TOKEN) as github:
+        world = Repository(
+            act_session,
+            github,
+            team_server.url,
+            credentials=secrets,
+            admin_env=team_server.credentials(ADMIN),
+        )
+        yield world
+        world.print_timings()
+
+
+def test_two_credentials_pr_registers_and_only_promotion_moves_production(
+    team_repository: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the two credentials of a least-privilege team server: the PR run registers its
+    candidate with the PR credential, and the merge's promotion, with the promotion credential,
+    copies exactly that version into the production model and moves `champion` there."""
+    world = team_repository
+    for key, value in world.admin_env.items():
+        monkeypatch.setenv(key, value)
+    tracking = world.settings.tracking
+    head, action = world.push_to_pr(
+        1, "docs/model-card", {"docs/model-card.md": "# Progression\n"}, "Add a model card"
+    )
+    pr1 = world.run_pr(1, "docs/model-card", head, action)
+    assert_green(pr1)
+    candidate = pr1.report.candidate.version
+    version = world.client.get_model_version(tracking.registered_model, candidate)
+    assert version.tags[registry.TAG_HEAD] == head
+    assert world.client.get_run(version.run_id).info.user_id == PR_USER
+
+    assert world.comment(pr1).ok
+    push = world.merge(pr1)
+    promoted = world.promote(push, "promote merge of PR #1 (promotion credential)")
+    assert promoted.ok, promoted.describe()
+
+    champion = registry.champion(world.client, tracking.production, tracking.champion_alias)
+    assert champion is not None, "champion lives in the production model"
+    assert champion.run_id == version.run_id, "production holds a copy of the reviewed version"
+    assert registry.champion(world.client, tracking.registered_model, "champion") is None
