@@ -107,7 +107,7 @@ def _importances(found: Search) -> Table | None:
         key=lambda item: (-item[1], item[0]),
     )
     rows = [
-        [code(name, 60), Md(f"{value:.2f}"), Md(_BAR * max(1, round(value * BAR_WIDTH)))]
+        [code(name, 60), Md(f"{value:.2f}"), Md(_BAR * round(max(value, 0.0) * BAR_WIDTH))]
         for name, value in ranked
     ]
     header = [Md("Parameter"), Md("Importance (fANOVA)"), Md("")]
