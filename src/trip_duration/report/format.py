@@ -90,6 +90,13 @@ def param(value: object) -> str:
     return str(value)
 
 
+def short_param(value: object) -> str:
+    """A searched value as a reviewer reads it: floats to 4 significant digits (0.06253)."""
+    if isinstance(value, float) and math.isfinite(value):
+        return f"{value:.4g}"
+    return param(value)
+
+
 def same_param(a: object, b: object) -> bool:
     """MLflow stores params as text, so a typed value and its string form are the same."""
     if param(a) == param(b):

@@ -1,6 +1,6 @@
-"""The detail sections of the comment's view model: serving, tuning, hyperparameters, data,
-cost, chart, links, lineage and the computed-for line. Each returns None when it has nothing
-to show, so the template leaves its block empty."""
+"""The detail sections of the comment's view model: hyperparameters, data, cost, chart, links,
+lineage and the computed-for line (serving and tuning have their own modules). Each returns
+None when it has nothing to show, so the template leaves its block empty."""
 
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ from trip_duration.report.escape import DASH, Md, code, link, mermaid, redact_ur
 from trip_duration.report.table import Table, capped
 
 MAX_CHART_POINTS = 20
-MAX_FAILED_TRIALS = 5
 ESTIMATOR_PARAM = "estimator"  # logged with the params, but it is the model, not a setting
 _SHA = re.compile(r"^[0-9a-fA-F]{7,64}$")
 _TIMING_LABELS = {
@@ -46,7 +45,11 @@ class Titled:
 
 @dataclass(frozen=True)
 class Chart:
-    """A Mermaid xychart: labels and values are already safe inside the diagram."""
+    """A Mermaid xychart: labels and values are already safe inside the diagram.
+
+    `values` is drawn as `kind`; `line`, when given, is a second series drawn over it as a
+    line (in the palette's second colour).
+    """
 
     heading: Md
     name: Md
@@ -55,22 +58,8 @@ class Chart:
     low: Md
     high: Md
     kind: str = "line"  # fixed by us: "line" or "bar"
-
-
-@dataclass(frozen=True)
-class Serving:
-    headline: Md
-    checks: Table | None
-    latency: Table | None
-    requirements: Md
-
-
-@dataclass(frozen=True)
-class Tuning:
-    summary: Md
-    best: Table | None
-    failures: list[Md]
-    chart: Chart | None
+    line: list[Md] | None = None
+    title: Md | None = None  # the diagram's title; `name` (the y axis) when None
 
 
 @dataclass(frozen=True)
@@ -79,77 +68,14 @@ class Cost:
     timings: Md | None
 
 
-def _champion_name(champion: Champion | None) -> Md:
+def champion_name(champion: Champion | None) -> Md:
     return Md(f"Champion v{text(champion.version, 20)}") if champion else Md("Champion")
 
 
-def _relative(mine: float | None, theirs: float | None) -> Md:
+def relative(mine: float | None, theirs: float | None) -> Md:
     if not (fmt.finite(mine) and fmt.finite(theirs)) or not theirs:
         return Md(DASH)
     return fmt.percent((mine - theirs) / abs(theirs))
-
-
-# --- serving ------------------------------------------------------------------------------------
-
-
-def serving(report: Report) -> Serving | None:
-    found = report.serving
-    if found is None:
-        return None
-    ok = sum(check.passed for check in found.checks)
-    if found.passed:
-        headline = (
-            f"\u2705 MLflow's scoring server answers as the contract expects: "
-            f"{ok} of {len(found.checks)} requests passed."
-        )
-    else:
-        failed = (
-            f" First failure: {code(found.failed_request, 200)}." if found.failed_request else ""
-        )
-        headline = (
-            f"\u274c The served model breaks the contract: {ok} of {len(found.checks)} "
-            f"requests passed.{failed}"
-        )
-    checks = None
-    if found.checks:
-        rows = [
-            [text(c.name, 80), Md("\u2705" if c.passed else "\u274c"), text(c.detail, 240)]
-            for c in found.checks
-        ]
-        checks = capped(
-            [Md("Request"), Md("Result"), Md("What was sent and returned")], "lll", rows
-        )
-    latency = _serving_latency(report)
-    requirements = {
-        None: "the clean-environment check of the model's requirements did not run",
-        True: "the model's requirements install and load in a clean environment",
-        False: "the model's requirements do **not** load in a clean environment",
-    }[found.requirements_checked]
-    return Serving(Md(headline), checks, latency, Md(f"Requirements: {requirements}."))
-
-
-def _serving_latency(report: Report) -> Table | None:
-    found = report.serving
-    pairs = [
-        ("one record", found.latency_one, found.champion_latency_one),
-        ("batch", found.latency_batch, found.champion_latency_batch),
-    ]
-    with_champion = any(theirs for _, _, theirs in pairs)
-    rows = []
-    for what, mine, theirs in pairs:
-        if mine is None:
-            continue
-        where = f"batch of {mine.batch_size:,}" if what == "batch" else what
-        for quantile in ("p50", "p95"):
-            row = [Md(f"HTTP latency {quantile}, {where}"), _ms(mine, quantile)]
-            if with_champion:
-                row += [_ms(theirs, quantile), _relative(_q(mine, quantile), _q(theirs, quantile))]
-            rows.append(row)
-    if not rows:
-        return None
-    header = [Md("Latency"), Md("Candidate")]
-    header += [_champion_name(report.champion), Md("\u0394 %")] if with_champion else []
-    return Table(header, "lr" + ("rr" if with_champion else ""), rows)
 
 
 def _q(latency: Latency | None, quantile: str) -> float | None:
@@ -158,68 +84,6 @@ def _q(latency: Latency | None, quantile: str) -> float | None:
 
 def _ms(latency: Latency | None, quantile: str) -> Md:
     return fmt.milliseconds(_q(latency, quantile))
-
-
-# --- tuning -------------------------------------------------------------------------------------
-
-
-def tuning(report: Report) -> Tuning | None:
-    found = report.tuning
-    if found is None:
-        return None
-    unit = report.model.unit
-    metric = text(metric_label(found.metric, unit), 60)
-    budget = f"{found.n_trials:,} trials"
-    if found.timeout_s is not None:
-        budget += f" or {fmt.duration(found.timeout_s)}"
-    validation = (
-        f", {fmt.number(found.validation_score)} on the validation data"
-        if found.validation_score is not None
-        else ""
-    )
-    summary = Md(
-        f"{found.completed:,} trials completed, {found.pruned:,} pruned and {found.failed:,} "
-        f"failed (budget {budget}) in {fmt.duration(found.wall_time_s)}, with the "
-        f"{text(found.sampler, 40)} sampler (seed {found.seed}). Best {metric}: "
-        f"{fmt.number(found.best_cv_score)} in {found.cv_folds}-fold cross-validation"
-        f"{validation}."
-    )
-    rows = []
-    for name, value in sorted(found.best_params.items()):
-        importance = found.importances.get(name)
-        share = f"{importance * 100:.0f}%" if fmt.finite(importance) else DASH
-        rows.append([code(name, 60), code(fmt.param(value), 80), Md(share)])
-    header = [Md("Hyperparameter"), Md("Best value"), Md("Importance")]
-    best = capped(header, "llr", rows) if rows else None
-    failures = [
-        Md(f"Trial {t.number}: {text(t.reason or 'no reason recorded', 200)}")
-        for t in found.history
-        if t.state == "fail"
-    ][:MAX_FAILED_TRIALS]
-    return Tuning(summary, best, failures, _trials_chart(found.history, metric))
-
-
-def _trials_chart(history, metric: Md) -> Chart | None:
-    done = [t for t in history if t.state == "complete" and fmt.finite(t.value)]
-    done = done[-MAX_CHART_POINTS * 2 :]
-    if len(done) < 2:
-        return None
-    values = [t.value for t in done]
-    low, high = _axis(values)
-    return Chart(
-        heading=Md(f"{metric} by trial"),
-        name=Md(mermaid(metric_plain(metric))),
-        labels=[Md(f'"{t.number}"') for t in done],
-        values=[Md(f"{v:.3f}") for v in values],
-        low=Md(f"{low:.3f}"),
-        high=Md(f"{high:.3f}"),
-        kind="bar",
-    )
-
-
-def metric_plain(metric: Md) -> str:
-    """A label's text for inside a diagram (the escaping entities removed)."""
-    return re.sub(r"&#?\w+;", "", metric)
 
 
 # --- hyperparameters ----------------------------------------------------------------------------
@@ -312,7 +176,7 @@ def _same_digest(info: DatasetInfo, digests: Mapping[str, str]) -> Md:
 def _data_summary(data: list[DatasetInfo], champion: Champion | None) -> Md | None:
     if champion is None:
         return None
-    name = _champion_name(champion)
+    name = champion_name(champion)
     known = [d for d in data if d.role in champion.data_digests]
     if not known:
         return Md(f"_{name}'s data digests are not recorded._")
@@ -338,7 +202,7 @@ def cost(report: Report) -> Cost | None:
         if candidate.model_size_bytes is not None:
             row = [Md("Model size on disk"), fmt.size(candidate.model_size_bytes)]
             if with_champion:
-                row += [fmt.size(theirs_size), _relative(candidate.model_size_bytes, theirs_size)]
+                row += [fmt.size(theirs_size), relative(candidate.model_size_bytes, theirs_size)]
             rows.append(row)
         if mine_lat is not None:
             for quantile in ("p50", "p95"):
@@ -346,7 +210,7 @@ def cost(report: Report) -> Cost | None:
                 row = [Md(f"Prediction latency {quantile}, {where}"), _ms(mine_lat, quantile)]
                 if with_champion:
                     mine_q, theirs_q = _q(mine_lat, quantile), _q(theirs_lat, quantile)
-                    row += [_ms(theirs_lat, quantile), _relative(mine_q, theirs_q)]
+                    row += [_ms(theirs_lat, quantile), relative(mine_q, theirs_q)]
                 rows.append(row)
     steps = [
         f"{_timing_label(key)} {fmt.duration(seconds)}"
@@ -358,7 +222,7 @@ def cost(report: Report) -> Cost | None:
     table = None
     if rows:
         header = [Md("Cost"), candidate_header(report)]
-        header += [_champion_name(champion), Md("\u0394 %")] if with_champion else []
+        header += [champion_name(champion), Md("\u0394 %")] if with_champion else []
         table = Table(header, "lr" + ("rr" if with_champion else ""), rows)
     timings = Md("\u23f1\ufe0f Time: " + " \u00b7 ".join(steps) + ".") if steps else None
     return Cost(table, timings)
@@ -388,7 +252,7 @@ def chart(report: Report, metric: str) -> Chart | None:
         return None
     name = metric_label(metric, report.model.unit)
     values = [v for _, v in points]
-    low, high = _axis(values)
+    low, high = axis(values)
     return Chart(
         heading=Md(f"{text(name, 60)}: recent champions and this candidate"),
         name=Md(mermaid(name)),
@@ -399,7 +263,7 @@ def chart(report: Report, metric: str) -> Chart | None:
     )
 
 
-def _axis(values: list[float]) -> tuple[float, float]:
+def axis(values: list[float]) -> tuple[float, float]:
     low, high = min(values), max(values)
     pad = (high - low) * 0.1 or abs(high) * 0.1 or 1.0
     bottom = low - pad

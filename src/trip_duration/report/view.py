@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from trip_duration.report import format as fmt
-from trip_duration.report import sections
+from trip_duration.report import sections, sections_serving, sections_tuning
 from trip_duration.report.document import (
     GREATER_IS_BETTER,
     METRIC_LABELS,
@@ -61,8 +61,8 @@ def build(report: Report) -> dict[str, Any]:
         "title": title(report),
         "verdict": verdict(report),
         "metrics": metrics(report),
-        "serving": sections.serving(report),
-        "tuning": sections.tuning(report),
+        "serving": sections_serving.serving(report),
+        "tuning": sections_tuning.tuning(report),
         "hyperparameters": sections.hyperparameters(report),
         "data": sections.data(report),
         "cost": sections.cost(report),

@@ -60,10 +60,18 @@ def test_serving_lists_each_request_and_latency_beside_the_champion():
         ["one record", "\u2705"],
         ["missing column", "\u2705"],
     ]
-    latency = {row[0]: row[1:] for row in table_after(section, "| Latency")[1:]}
-    assert latency["HTTP latency p50, one record"] == ["4.20 ms", "5.00 ms", "-16.0%"]
-    assert latency["HTTP latency p95, batch of 500"] == ["41.50 ms", "\u2014", "\u2014"]
-    assert "requirements install and load in a clean environment" in section
+    latency = {row[0]: row[1:] for row in table_after(section, "| Served")[1:]}
+    assert latency["HTTP latency, 1 record"] == [
+        "p50 4.20 ms \u00b7 p95 6.00 ms",
+        "p50 5.00 ms \u00b7 p95 6.50 ms",
+        "p50 -16.0% \u00b7 p95 -7.7%",
+    ]
+    assert latency["HTTP latency, batch of 500 records"] == [
+        "p50 30.00 ms \u00b7 p95 41.50 ms",
+        "\u2014",
+        "\u2014",
+    ]
+    assert "requirements install into a clean environment" in section
 
 
 def test_failed_serving_names_the_first_failing_request():
@@ -75,18 +83,28 @@ def test_failed_serving_names_the_first_failing_request():
         )
     )
     section = render_markdown(report).split("#### Serving", 1)[1]
-    assert "\u274c The served model breaks the contract: 0 of 1 requests passed" in section
+    assert "\u274c **The candidate cannot be served as logged**: 0 of 1 requests passed" in section
     assert "<code>wrong type</code>" in section
 
 
 def test_tuning_summarises_the_search_best_params_and_failures():
     md = render_markdown(make_report(tuning=tuning()))
     section = md.split("#### Tuning", 1)[1].split("####", 1)[0]
-    assert "3 trials completed, 0 pruned and 1 failed (budget 4 trials) in 1 min 15 s" in section
-    assert "Best RMSE: 6.200 in 3-fold cross-validation, 6.124 on the validation data" in section
-    rows = {row[0]: row[1:] for row in table_after(md, "#### Tuning")[2:]}
-    assert rows["<code>alpha</code>"] == ["<code>0.002</code>", "90%"]
-    assert rows["<code>fit&#95;intercept</code>"] == ["<code>true</code>", "10%"]
+    assert section.startswith(": 4 of a budget of 4 trials ran")
+    assert "3-fold cross-validation" in section
+    assert "3 completed \u00b7 0 pruned \u00b7 1 failed, in 1 min 15 s" in section
+    scores = table_after(md, "#### Tuning")
+    assert "CV RMSE" in scores[0][0]
+    assert "validation RMSE" in scores[0][1]
+    assert scores[2][:2] == ["6.200", "6.124"]
+    rows = {row[0]: row[1:] for row in table_after(section, "| Searched parameter")[1:]}
+    assert rows["<code>alpha</code>"][0] == "<code>0.002</code>"
+    assert rows["<code>fit&#95;intercept</code>"][0] == "<code>true</code>"
+    importances = [row[:2] for row in table_after(section, "| Parameter |")[1:]]
+    assert importances == [
+        ["<code>alpha</code>", "0.90"],
+        ["<code>fit&#95;intercept</code>", "0.10"],
+    ]
     assert "Trial 2: did not converge" in section
     bars = re.search(r"^\s*bar \[(.*)\]$", section, re.MULTILINE)
     assert bars.group(1).split(", ") == ["6.800", "6.200", "6.400"]

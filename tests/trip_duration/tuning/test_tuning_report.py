@@ -159,7 +159,7 @@ def test_importances_are_ranked() -> None:
 def test_failure_reasons_are_listed_and_inert() -> None:
     text = section(render_markdown(report(tuning())))
     assert "Failed trials (1)" in text
-    assert "trial 3: InvalidParameterError" in text
+    assert "Trial 3: InvalidParameterError" in text
     assert "<b>" not in text
     assert "@octocat" not in text
 
