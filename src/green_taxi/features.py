@@ -8,16 +8,22 @@ is much faster and lets the logged model score raw records with no separate prep
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 PICKUP_ZONE = "PULocationID"
 DROPOFF_ZONE = "DOLocationID"
 DISTANCE = "trip_distance"
 INPUT_COLUMNS = (PICKUP_ZONE, DROPOFF_ZONE, DISTANCE)
+MAX_ZONE_ID_LIMIT = 10_000
+"""TLC zone ids run to 265; the pair matrix needs (max_zone_id + 1)² bytes while fitting."""
+ZONE_ID_CONSTRAINT = {"max_zone_id": [Interval(Integral, 1, MAX_ZONE_ID_LIMIT, closed="both")]}
 
 
 class ZonePairDistance(TransformerMixin, BaseEstimator):
@@ -28,10 +34,13 @@ class ZonePairDistance(TransformerMixin, BaseEstimator):
     filled with the training median.
     """
 
+    _parameter_constraints = ZONE_ID_CONSTRAINT
+
     def __init__(self, max_zone_id: int = 300) -> None:
         self.max_zone_id = max_zone_id
 
     def fit(self, X: pd.DataFrame, y: object = None) -> ZonePairDistance:
+        self._validate_params()
         codes, valid = self._codes(X)
         seen = np.zeros(self._width**2, dtype=bool)
         seen[codes[valid]] = True
@@ -92,10 +101,13 @@ class ZonesAndDistance(TransformerMixin, BaseEstimator):
     they route like missing values.
     """
 
+    _parameter_constraints = ZONE_ID_CONSTRAINT
+
     def __init__(self, max_zone_id: int = 300) -> None:
         self.max_zone_id = max_zone_id
 
     def fit(self, X: pd.DataFrame, y: object = None) -> ZonesAndDistance:
+        self._validate_params()
         self.n_features_in_ = len(INPUT_COLUMNS)
         return self
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import string
 import sys
+import typing
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from trip_duration.errors import UserError
+from trip_duration.errors import UsageError, UserError
 
 EXIT_ERROR = 1
 EXIT_GATE_FAILED = 3
@@ -22,13 +24,41 @@ EXIT_NO_CANDIDATE = 4
 
 EPILOG = f"""exit status: 0 success (including "nothing to do"), {EXIT_ERROR} error (bad input,
 unreachable server, GitHub API error), 2 usage, {EXIT_GATE_FAILED} quality gate failed (nothing
-promoted), {EXIT_NO_CANDIDATE} no candidate version to promote.
+promoted), {EXIT_NO_CANDIDATE} no candidate version to promote, 143 terminated (SIGTERM; a held
+promotion lock is released first).
 environment: MLFLOW_TRACKING_URI (default sqlite:///mlflow.db) and MLflow's auth variables;
 GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_API_URL for the GitHub commands."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line (and exit status 2), like every other error of the CLI."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _hex_sha(value: str) -> str:
+    """A commit SHA as git prints it; checked before any network call is spent on it."""
+    if not (7 <= len(value) <= 64 and all(c in string.hexdigits for c in value)):
+        raise argparse.ArgumentTypeError(f"expected a git commit SHA (hex), got {value!r}")
+    return value
+
+
+def _finish_subcommands(commands: argparse._SubParsersAction) -> None:
+    """Every subcommand shows its help line as its description and takes --config as well."""
+    for action in commands._choices_actions:
+        sub = commands.choices[action.dest]
+        sub.description = sub.description or action.help
+        sub.add_argument(
+            "--config",
+            type=Path,
+            default=argparse.SUPPRESS,
+            help="TOML configuration (default: the nearest pyproject.toml)",
+        )
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="trip-duration",
         description="Train, compare, report and promote the trip-duration model with MLflow.",
         epilog=EPILOG,
@@ -87,17 +117,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     comment.add_argument("--pr", type=int, help="PR number (untrusted hint; checked via the API)")
     comment.add_argument(
-        "--head-sha", help="the PR head SHA the report must belong to (from the trusted event)"
+        "--head-sha",
+        type=_hex_sha,
+        help="the PR head SHA the report must belong to (from the trusted event)",
     )
 
     promote = commands.add_parser(
         "promote", help="make the PR's registered version the champion if it passes the gate"
     )
     promote.add_argument("--pr", type=int, help="number of the merged pull request")
-    promote.add_argument("--head-sha", help="final head SHA of that pull request")
+    promote.add_argument("--head-sha", type=_hex_sha, help="final head SHA of that pull request")
     promote.add_argument("--version", help="promote this registered version (local use)")
     promote.add_argument(
         "--merge-commit",
+        type=_hex_sha,
         help="a commit pushed to main: find the PR it merged through the GitHub API, then "
         "promote that PR's version (a direct push promotes nothing)",
     )
@@ -106,6 +139,7 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("rollback", help="give the champion alias back to the version it replaced")
 
+    _finish_subcommands(commands)
     return parser
 
 
@@ -127,10 +161,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_redact(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        from trip_duration.tracking.connection import describe_failure
+
+        line = describe_failure(exc)
+        if line is None:
+            raise
+        print(f"error: {line}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _redact(text: str) -> str:
+    if "trip_duration.tracking.connection" not in sys.modules:
+        return text
+    from trip_duration.tracking.connection import redact
+
+    return redact(text)
 
 
 def _settings(args: argparse.Namespace):
@@ -145,11 +195,14 @@ def _default_report(settings) -> Path:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from trip_duration.config import parse_param
+    from trip_duration.report.document import check_writable
     from trip_duration.report.markdown import render_markdown
     from trip_duration.train.job import train
 
     settings = _settings(args)
     params = dict(parse_param(p) for p in args.param)
+    path = args.report or _default_report(settings)
+    check_writable(path, path.with_suffix(".md"))
     report = train(
         settings,
         train_path=args.train_data,
@@ -157,7 +210,6 @@ def cmd_train(args: argparse.Namespace) -> int:
         params=params,
         fallback_local=args.fallback_local,
     )
-    path = args.report or _default_report(settings)
     report.write(path)
     markdown = path.with_suffix(".md")
     markdown.write_text(render_markdown(report), encoding="utf-8")
@@ -258,6 +310,11 @@ def cmd_promote(args: argparse.Namespace) -> int:
     from trip_duration.registry.promotion import promote
     from trip_duration.report.markdown import write_step_summary
 
+    if not (args.merge_commit or args.version or (args.pr is not None and args.head_sha)):
+        raise UsageError(
+            "promote needs --merge-commit, --pr with --head-sha, or --version "
+            "(see trip-duration promote --help)"
+        )
     settings = _settings(args)
     pr, head_sha = args.pr, args.head_sha
     if args.merge_commit:

@@ -17,3 +17,9 @@ class NoCandidateError(UserError):
     """No registered version matches what the caller asked to promote."""
 
     exit_code = 4
+
+
+class UsageError(UserError):
+    """The command line itself is wrong (a missing or malformed argument): exit status 2."""
+
+    exit_code = 2

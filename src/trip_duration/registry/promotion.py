@@ -17,6 +17,7 @@ from trip_duration.registry import versions as registry
 from trip_duration.registry.versions import Outcome
 from trip_duration.report.document import Gate
 from trip_duration.tracking import connection as tracking
+from trip_duration.tracking.runs import tracked_run
 from trip_duration.train import evaluation
 from trip_duration.train.gate import decide
 
@@ -141,7 +142,12 @@ def _recheck(
         if experiment
         else client.create_experiment(settings.tracking.experiment)
     )
-    with mlflow.start_run(experiment_id=experiment_id, run_name=f"promote-v{candidate.version}"):
+    with tracked_run(
+        client,
+        settings.tracking.connect_retries,
+        experiment_id=experiment_id,
+        run_name=f"promote-v{candidate.version}",
+    ):
         mlflow.set_tags({"kind": "promotion", "candidate_version": str(candidate.version)})
         model, _ = evaluation.load_served(f"models:/{name}/{candidate.version}")
         try:

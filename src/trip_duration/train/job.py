@@ -7,8 +7,10 @@ failed MLflow run and no version that a merge could promote.
 
 from __future__ import annotations
 
+import atexit
 import importlib.metadata
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
@@ -36,6 +38,7 @@ from trip_duration.report.document import (
 )
 from trip_duration.tracking import connection as tracking
 from trip_duration.tracking.lineage import collect
+from trip_duration.tracking.runs import tracked_run
 from trip_duration.train import estimator, evaluation
 from trip_duration.train.gate import decide
 
@@ -66,7 +69,9 @@ def choose_store(env: Mapping[str, str]) -> Store:
 
 
 def _ephemeral(reason: str) -> Store:
+    """A throwaway store in the temporary folder, removed when the process exits."""
     folder = Path(tempfile.mkdtemp(prefix="trip-duration-mlflow-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
     return Store(
         uri=f"sqlite:///{folder / 'mlflow.db'}",
         skipped_reason=reason,
@@ -117,7 +122,7 @@ def train(
     import mlflow
 
     experiment_id = _experiment(client, settings.tracking.experiment, store.artifact_location)
-    with mlflow.start_run(experiment_id=experiment_id) as run:
+    with tracked_run(client, retries, experiment_id=experiment_id) as run:
         run_id = run.info.run_id
         mlflow.set_tags(_lineage_tags(lineage))
         with _timed(timings, "fit"):
