@@ -11,7 +11,6 @@ import logging
 import os
 import string
 import sys
-import typing
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -28,13 +27,6 @@ promoted), {EXIT_NO_CANDIDATE} no candidate version to promote, 143 terminated (
 promotion lock is released first).
 environment: MLFLOW_TRACKING_URI (default sqlite:///mlflow.db) and MLflow's auth variables;
 GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_API_URL for the GitHub commands."""
-
-
-class _Parser(argparse.ArgumentParser):
-    """Usage errors as one line (and exit status 2), like every other error of the CLI."""
-
-    def error(self, message: str) -> typing.NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def _hex_sha(value: str) -> str:
@@ -58,7 +50,7 @@ def _finish_subcommands(commands: argparse._SubParsersAction) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = argparse.ArgumentParser(
         prog="trip-duration",
         description="Train, compare, report and promote the trip-duration model with MLflow.",
         epilog=EPILOG,
