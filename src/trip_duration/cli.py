@@ -143,6 +143,9 @@ def _quiet_mlflow() -> None:
     """
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
     logging.getLogger("mlflow.utils.environment").setLevel(logging.ERROR)
+    # The store's own database errors come with a traceback; the command's one error line
+    # carries the cause.
+    logging.getLogger("mlflow.store.db.utils").setLevel(logging.CRITICAL)
     for category in (UserWarning, FutureWarning, DeprecationWarning):
         warnings.filterwarnings("ignore", category=category, module=r"mlflow(\.|$)")
 

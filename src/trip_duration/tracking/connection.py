@@ -16,10 +16,13 @@ backoff variables set by the user win, for both.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import sqlite3
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
@@ -97,6 +100,26 @@ def check_uri(uri: str, env: Mapping[str, str] = os.environ) -> None:
         raise UserError(f"{shown}: no host; {hint}")
 
 
+def check_sqlite(uri: str) -> None:
+    """Open a sqlite store once, quickly: MLflow retries a store it cannot open for ~100 s."""
+    if not uri.startswith("sqlite:///"):
+        return
+    target = uri.removeprefix("sqlite:///")
+    as_uri = target.startswith("file:")
+    path = target if as_uri else target.partition("?")[0]
+    if path in ("", ":memory:"):
+        return
+    try:
+        if not as_uri:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.closing(sqlite3.connect(path, uri=as_uri, timeout=5)) as db:
+            db.execute("pragma schema_version").fetchone()
+    except (OSError, sqlite3.Error) as exc:
+        raise UserError(
+            f"tracking store {display_uri(uri)}: cannot open the sqlite database ({exc})"
+        ) from None
+
+
 _SET_BY_US: dict[str, str] = {}
 
 
@@ -110,6 +133,7 @@ def bound_http() -> None:
 def connect(uri: str, retries: int, *, sleep: Callable[[float], None] = time.sleep) -> MlflowClient:
     """Point MLflow at `uri` and check it answers as MLflow, within the bound above."""
     check_uri(uri)
+    check_sqlite(uri)
     bound_http()
     timeout = PROBE_TIMEOUT_S
     if _SET_BY_US.get("MLFLOW_HTTP_REQUEST_TIMEOUT") != os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"]:

@@ -176,14 +176,25 @@ def test_a_listener_that_never_answers_is_a_bounded_wait(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    ("exists", "needle"),
+    [
+        pytest.param(True, "readonly database", id="read-only"),
+        pytest.param(False, "cannot open the sqlite database", id="read-only-and-missing"),
+    ],
+)
 def test_a_read_only_store_is_one_line(
-    project: Project, tmp_path_factory: pytest.TempPathFactory
+    project: Project, tmp_path_factory: pytest.TempPathFactory, exists: bool, needle: str
 ) -> None:
     store = sqlite_store(tmp_path_factory, "read-only")
-    path = store.removeprefix("sqlite:///")
+    path = Path(store.removeprefix("sqlite:///"))
+    if not exists:
+        path = path.with_name("missing.db")
+    started = time.monotonic()
     done = run_cli(project, "rollback", uri=f"sqlite:///file:{path}?mode=ro&uri=true")
+    assert time.monotonic() - started < 60, "MLflow retries a store it cannot open for ~100 s"
     assert done.returncode == 1
-    line = assert_one_line_error(done.stderr, "readonly database")
+    line = assert_one_line_error(done.stderr, needle)
     assert "[SQL:" not in line
 
 
