@@ -263,10 +263,10 @@ def check_writable(*paths: Path) -> None:
         if path.is_dir():
             raise UserError(f"{path}: is a directory; give a file path for the output")
         folder = path.parent
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise UserError(f"{path}: cannot create {folder} ({exc.strerror or exc})") from None
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent  # created when the report is written, not before
+        if not folder.is_dir():
+            raise UserError(f"{path}: {folder} is not a directory")
         try:
             # Permissions alone do not say it (root, read-only mounts): try a file there.
             with tempfile.NamedTemporaryFile(dir=folder, prefix=f".{path.name}.", suffix=".probe"):

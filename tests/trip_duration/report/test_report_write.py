@@ -51,6 +51,7 @@ def test_check_writable_names_the_path(tmp_path: Path, kind: str) -> None:
     assert str(path) in str(raised.value)
 
 
-def test_check_writable_leaves_no_probe_file(tmp_path: Path) -> None:
-    check_writable(tmp_path / "out" / "report.json")
-    assert list((tmp_path / "out").iterdir()) == []
+def test_check_writable_leaves_nothing_behind(tmp_path: Path) -> None:
+    """No probe file, and no folder made before the command has anything to write."""
+    check_writable(tmp_path / "out" / "nested" / "report.json")
+    assert list(tmp_path.iterdir()) == []
