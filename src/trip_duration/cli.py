@@ -9,13 +9,14 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import string
 import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 from trip_duration import progress
-from trip_duration.errors import NoCandidateError, UserError
+from trip_duration.errors import NoCandidateError, UsageError, UserError
 
 EXIT_ERROR = 1
 EXIT_GATE_FAILED = 3
@@ -26,9 +27,30 @@ EXIT_SERVING_FAILED = 6
 EPILOG = f"""exit status: 0 success (including "nothing to do"), {EXIT_ERROR} error (bad input,
 unreachable server, GitHub API error), 2 usage, {EXIT_GATE_FAILED} quality gate failed (nothing
 promoted), {EXIT_NO_CANDIDATE} no candidate version to promote, {EXIT_DRIFT} monitor found drift,
-{EXIT_SERVING_FAILED} the model failed the serving contract (nothing registered).
+{EXIT_SERVING_FAILED} the model failed the serving contract (nothing registered),
+143 terminated (SIGTERM; a held promotion lock is released first).
 environment: MLFLOW_TRACKING_URI (default sqlite:///mlflow.db) and MLflow's auth variables;
 GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_API_URL for the GitHub commands."""
+
+
+def _hex_sha(value: str) -> str:
+    """A commit SHA as git prints it; checked before any network call is spent on it."""
+    if not (7 <= len(value) <= 64 and all(c in string.hexdigits for c in value)):
+        raise argparse.ArgumentTypeError(f"expected a git commit SHA (hex), got {value!r}")
+    return value
+
+
+def _finish_subcommands(commands: argparse._SubParsersAction) -> None:
+    """Every subcommand shows its help line as its description and takes --config as well."""
+    for action in commands._choices_actions:
+        sub = commands.choices[action.dest]
+        sub.description = sub.description or action.help
+        sub.add_argument(
+            "--config",
+            type=Path,
+            default=argparse.SUPPRESS,
+            help="TOML configuration (default: the nearest pyproject.toml)",
+        )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -102,7 +124,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     comment.add_argument("--pr", type=int, help="PR number (untrusted hint; checked via the API)")
     comment.add_argument(
-        "--head-sha", help="the PR head SHA the report must belong to (from the trusted event)"
+        "--head-sha",
+        type=_hex_sha,
+        help="the PR head SHA the report must belong to (from the trusted event)",
     )
     comment.add_argument(
         "--run-url",
@@ -115,7 +139,7 @@ def _parser() -> argparse.ArgumentParser:
         "promote", help="make the PR's registered version the champion if it passes the gate"
     )
     promote.add_argument("--pr", type=int, help="number of the merged pull request")
-    promote.add_argument("--head-sha", help="final head SHA of that pull request")
+    promote.add_argument("--head-sha", type=_hex_sha, help="final head SHA of that pull request")
     promote.add_argument(
         "--version",
         help="promote this candidate version, or `latest` for the newest one (local use with "
@@ -123,6 +147,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     promote.add_argument(
         "--merge-commit",
+        type=_hex_sha,
         help="a commit pushed to main: find the PR it merged through the GitHub API, verify "
         "through the Actions API that its version came from a successful PR workflow run at "
         "the PR's final head, then promote it (a direct push promotes nothing)",
@@ -157,6 +182,7 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     _add_tuning_commands(commands)
+    _finish_subcommands(commands)
     return parser
 
 
@@ -248,6 +274,9 @@ def _quiet_mlflow() -> None:
     """
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
     logging.getLogger("mlflow.utils.environment").setLevel(logging.ERROR)
+    # The store's own database errors come with a traceback; the command's one error line
+    # carries the cause.
+    logging.getLogger("mlflow.store.db.utils").setLevel(logging.CRITICAL)
     for category in (UserWarning, FutureWarning, DeprecationWarning):
         warnings.filterwarnings("ignore", category=category, module=r"mlflow(\.|$)")
 
@@ -259,18 +288,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_redact(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
         from trip_duration.tracking.access import as_user_error
+        from trip_duration.tracking.connection import describe_failure
 
         refused = as_user_error(exc)
-        if refused is None:
+        if refused is not None:
+            print(f"error: {_redact(str(refused))}", file=sys.stderr)
+            return refused.exit_code
+        line = describe_failure(exc)
+        if line is None:
             raise
-        print(f"error: {refused}", file=sys.stderr)
-        return refused.exit_code
+        print(f"error: {line}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _redact(text: str) -> str:
+    if "trip_duration.tracking.connection" not in sys.modules:
+        return text
+    from trip_duration.tracking.connection import redact
+
+    return redact(text)
 
 
 def _settings(args: argparse.Namespace):
@@ -285,11 +327,14 @@ def _default_report(settings) -> Path:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from trip_duration.config import parse_param
+    from trip_duration.report.document import check_writable
     from trip_duration.report.markdown import render_configured
     from trip_duration.train.job import train
 
     settings = _settings(args)
     params = dict(parse_param(p) for p in args.param)
+    path = args.report or _default_report(settings)
+    check_writable(path, path.with_suffix(".md"))
     report = train(
         settings,
         train_path=args.train_data,
@@ -298,7 +343,6 @@ def cmd_train(args: argparse.Namespace) -> int:
         fallback_local=args.fallback_local,
         check_requirements=args.check_requirements,
     )
-    path = args.report or _default_report(settings)
     report.write(path)
     markdown = path.with_suffix(".md")
     markdown.write_text(render_configured(settings, report), encoding="utf-8")
@@ -428,6 +472,11 @@ def cmd_promote(args: argparse.Namespace) -> int:
     from trip_duration.registry.promotion import promote
     from trip_duration.report.markdown import write_step_summary
 
+    if not (args.merge_commit or args.version or (args.pr is not None and args.head_sha)):
+        raise UsageError(
+            "promote needs --merge-commit, --pr with --head-sha, or --version "
+            "(see trip-duration promote --help)"
+        )
     settings = _settings(args)
     pr, head_sha, github = args.pr, args.head_sha, None
     if args.merge_commit:
@@ -552,7 +601,7 @@ def cmd_drift_issue(args: argparse.Namespace) -> int:
 
 
 def cmd_tune(args: argparse.Namespace) -> int:
-    from trip_duration.report.markdown import render_markdown
+    from trip_duration.report.markdown import render_configured
     from trip_duration.tuning.job import tune
 
     settings = _settings(args)
@@ -575,7 +624,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
     path = args.report or _default_report(settings)
     report.write(path)
     markdown = path.with_suffix(".md")
-    markdown.write_text(render_markdown(report), encoding="utf-8")
+    markdown.write_text(render_configured(settings, report), encoding="utf-8")
     tuning = report.tuning
     print(
         f"study {outcome.study!r}: {tuning.completed} completed, {tuning.pruned} pruned, "

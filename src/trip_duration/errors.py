@@ -23,3 +23,9 @@ class ServingFailedError(UserError):
     """The candidate failed the serving contract; it was not registered."""
 
     exit_code = 6
+
+
+class UsageError(UserError):
+    """The command line itself is wrong (a missing or malformed argument): exit status 2."""
+
+    exit_code = 2

@@ -55,8 +55,10 @@ def test_retries_say_what_they_wait_for(stream):
     lines = stream.getvalue().splitlines()
     assert waits == [1.0, 2.0]
     assert [line.split("] ", 1)[1] for line in lines] == [
-        "tracking server http://mlflow:5000 did not answer; retry 1/2 in 1 s\u2026",
-        "tracking server http://mlflow:5000 did not answer; retry 2/2 in 2 s\u2026",
+        "tracking server http://mlflow:5000: Connection refused; retrying in 1 s",
+        "tracking server http://mlflow:5000: attempt 2/3",
+        "tracking server http://mlflow:5000: Connection refused; retrying in 2 s",
+        "tracking server http://mlflow:5000: attempt 3/3",
     ]
 
 

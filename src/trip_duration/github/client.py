@@ -25,6 +25,7 @@ from trip_duration.errors import UserError
 
 JSON = dict[str, Any]
 DEFAULT_API_URL = "https://api.github.com"
+MIN_TOKEN_LENGTH = 8
 DEFAULT_MAX_WAIT = 120.0  # seconds a whole command may spend waiting on GitHub
 MAX_PAGES = 50  # 5,000 items at 100 a page; GitHub caps a PR's files at 3,000
 _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
@@ -294,7 +295,12 @@ class GitHubClient:
         return GitHubError(self._scrub(text), status)
 
     def _scrub(self, text: str) -> str:
-        return text.replace(self._token, "***")
+        """Mask the token where it really occurs: as a whole word, and only a token long enough
+        to be one (GitHub's are 40 characters or more), so "x" cannot garble a message."""
+        if len(self._token) < MIN_TOKEN_LENGTH:
+            return text
+        pattern = rf"(?<![A-Za-z0-9_]){re.escape(self._token)}(?![A-Za-z0-9_])"
+        return re.sub(pattern, "***", text)
 
 
 def _page_key(url: str, params: JSON | None) -> str:

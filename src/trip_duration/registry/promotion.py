@@ -27,6 +27,7 @@ from trip_duration.registry.versions import Outcome
 from trip_duration.report.document import Gate
 from trip_duration.tracking import access
 from trip_duration.tracking import connection as tracking
+from trip_duration.tracking.runs import tracked_run
 from trip_duration.train import evaluation
 from trip_duration.train.gate import decide
 
@@ -255,7 +256,12 @@ def _recheck(
         if experiment
         else client.create_experiment(settings.tracking.experiment)
     )
-    with mlflow.start_run(experiment_id=experiment_id, run_name=f"promote-v{candidate.version}"):
+    with tracked_run(
+        client,
+        settings.tracking.connect_retries,
+        experiment_id=experiment_id,
+        run_name=f"promote-v{candidate.version}",
+    ):
         mlflow.set_tags({"kind": "promotion", "candidate_version": str(candidate.version)})
         progress.say(f"scoring candidate v{candidate.version} on {val_data.rows:,} rows…")
         uris = [f"models:/{settings.tracking.registered_model}/{candidate.version}"]

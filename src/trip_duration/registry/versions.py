@@ -9,19 +9,14 @@ store, so two merges landing at once are decided one after the other on fresh st
 
 from __future__ import annotations
 
-import os
-import random
-import socket
 import string
-import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from trip_duration.errors import UserError
+from trip_duration.registry.lock import LOCK_SUFFIX as LOCK_SUFFIX
+from trip_duration.registry.lock import promotion_lock
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -36,7 +31,6 @@ TAG_PROMOTED_COMMIT = "promoted_from_commit"
 TAG_ROLLED_BACK_AT = "rolled_back_at"
 TAG_ROLLED_BACK_TO = "rolled_back_to"
 TAG_RESTORED_AT = "restored_at"
-LOCK_SUFFIX = ".promotion-lock"
 NO_VERSION = "none"
 
 
@@ -118,77 +112,6 @@ class Outcome:
     message: str
 
 
-@contextmanager
-def promotion_lock(
-    client: MlflowClient,
-    name: str,
-    *,
-    wait_s: float = 300.0,
-    stale_s: float = 900.0,
-    sleep: Callable[[float], None] = time.sleep,
-) -> Iterator[None]:
-    """Hold the model's promotion lock; a lock older than `stale_s` is taken over."""
-    from mlflow.exceptions import MlflowException
-
-    lock = name + LOCK_SUFFIX
-    owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    deadline = time.monotonic() + wait_s
-    while True:
-        try:
-            client.create_registered_model(
-                lock,
-                tags={"owner": owner, "acquired_at": f"{time.time():.3f}"},
-                description=f"Held while a promotion or rollback of {name} runs. "
-                "Safe to delete when no such job is running.",
-            )
-            break
-        except MlflowException as exc:
-            if _code(exc) != "RESOURCE_ALREADY_EXISTS":
-                raise
-        held = _lock_tags(client, lock)
-        if held is None:
-            continue
-        age = time.time() - float(held.get("acquired_at", "0") or 0)
-        if age > stale_s:
-            _release(client, lock, held.get("owner", ""))
-            continue
-        if time.monotonic() > deadline:
-            raise UserError(
-                f"registered model {lock!r} is held by {held.get('owner', '?')} for {age:.0f} s: "
-                "another promotion is running; retry later, or delete it if that job died"
-            )
-        sleep(0.2 + random.random() * 0.3)
-    try:
-        yield
-    finally:
-        _release(client, lock, owner)
-
-
-def _lock_tags(client: MlflowClient, lock: str) -> dict[str, str] | None:
-    from mlflow.exceptions import MlflowException
-
-    try:
-        return dict(client.get_registered_model(lock).tags)
-    except MlflowException as exc:
-        if _code(exc) == "RESOURCE_DOES_NOT_EXIST":
-            return None
-        raise
-
-
-def _release(client: MlflowClient, lock: str, owner: str) -> None:
-    """Delete the lock only while it is still the one `owner` took."""
-    from mlflow.exceptions import MlflowException
-
-    held = _lock_tags(client, lock)
-    if held is None or held.get("owner") != owner:
-        return
-    try:
-        client.delete_registered_model(lock)
-    except MlflowException as exc:
-        if _code(exc) != "RESOURCE_DOES_NOT_EXIST":
-            raise
-
-
 def move_champion(
     client: MlflowClient,
     name: str,
@@ -207,6 +130,17 @@ def move_champion(
         client.set_model_version_tag(name, candidate.version, TAG_PROMOTED_COMMIT, commit)
 
 
+def _existing_version(client: MlflowClient, name: str, version: str) -> ModelVersion | None:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return client.get_model_version(name, version)
+    except MlflowException as exc:
+        if _code(exc) in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+            return None
+        raise
+
+
 def rollback(client: MlflowClient, name: str, alias: str) -> Outcome:
     """Give `alias` back to the version the current champion replaced."""
     with promotion_lock(client, name):
@@ -219,7 +153,13 @@ def rollback(client: MlflowClient, name: str, alias: str) -> Outcome:
                 f"{name}@{alias} is v{current.version}, the first champion: "
                 "there is no earlier champion to roll back to"
             )
-        restored = client.get_model_version(name, target)
+        restored = _existing_version(client, name, target)
+        if restored is None:
+            raise UserError(
+                f"{name}@{alias} is v{current.version}, which replaced v{target}, but v{target} "
+                "no longer exists (deleted): nothing rolled back; promote a version explicitly "
+                "with `trip-duration promote --version N`"
+            )
         client.set_registered_model_alias(name, alias, restored.version)
         stamp = now()
         client.set_model_version_tag(name, current.version, TAG_ROLLED_BACK_AT, stamp)

@@ -9,7 +9,9 @@ so every field is validated here before anything is rendered from it.
 from __future__ import annotations
 
 import json
+import os
 import re
+import tempfile
 from pathlib import Path
 from typing import Literal
 
@@ -248,11 +250,37 @@ class Report(_Doc):
         return self
 
     def write(self, path: Path) -> None:
-        """Write atomically so a reader never sees half a document."""
-        path.parent.mkdir(parents=True, exist_ok=True)
+        """Write atomically so a reader never sees half a document, and no .tmp stays behind."""
         tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(self.model_dump_json(indent=2) + "\n", encoding="utf-8")
-        tmp.replace(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(self.model_dump_json(indent=2) + "\n", encoding="utf-8")
+            tmp.replace(path)
+        except OSError as exc:
+            raise UserError(f"{path}: cannot write the report ({exc.strerror or exc})") from None
+        finally:
+            if tmp.exists() and not tmp.is_dir():
+                tmp.unlink()
+
+
+def check_writable(*paths: Path) -> None:
+    """Fail before any work is done (or registered) when an output file cannot be written."""
+    for path in paths:
+        if path.is_dir():
+            raise UserError(f"{path}: is a directory; give a file path for the output")
+        folder = path.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent  # created when the report is written, not before
+        if not folder.is_dir():
+            raise UserError(f"{path}: {folder} is not a directory")
+        try:
+            # Permissions alone do not say it (root, read-only mounts): try a file there.
+            with tempfile.NamedTemporaryFile(dir=folder, prefix=f".{path.name}.", suffix=".probe"):
+                pass
+        except OSError as exc:
+            raise UserError(f"{path}: {folder} is not writable ({exc.strerror or exc})") from None
+        if path.exists() and not os.access(path, os.W_OK):
+            raise UserError(f"{path}: exists and is not writable")
 
 
 MAX_REPORT_BYTES = 1_000_000  # a real report is a few kB; an artifact may be anything

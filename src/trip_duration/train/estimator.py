@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -72,7 +73,27 @@ def build(plugin: ModelPlugin, config: ModelConfig) -> Pipeline:
             raise UserError(f"model.params.{name}: {who} has no parameter {short!r} ({hint})")
         resolved[key] = value
     pipeline.set_params(**resolved)
+    _validate(pipeline, {key: name for name, key in zip(config.params, resolved, strict=True)})
     return pipeline
+
+
+def _validate(pipeline: Pipeline, names: dict[str, str]) -> None:
+    """Check every step's declared parameter ranges now, before data is loaded or MLflow touched.
+
+    A value out of range would otherwise fail late, or (an id range sizing an array) try to
+    allocate hundreds of GiB. Steps that declare no constraints are checked when they fit.
+    """
+    for step, obj in pipeline.steps:
+        if not getattr(obj, "_parameter_constraints", None):
+            continue
+        try:
+            obj._validate_params()
+        except (TypeError, ValueError) as exc:
+            text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            found = re.search(r"The '(\w+)' parameter", text)
+            key = f"{step}{STEP_SEPARATOR}{found.group(1)}" if found else step
+            name = names.get(key, key.removeprefix(f"{ESTIMATOR_STEP}{STEP_SEPARATOR}"))
+            raise UserError(f"model.params.{name}: {text}") from None
 
 
 def logged_params(pipeline: Pipeline) -> dict[str, Any]:

@@ -7,7 +7,10 @@ champion whose input schema differs is reported as not comparable instead of cra
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import time
+import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,12 +30,23 @@ class NotComparableError(Exception):
 
 
 def load_served(model_uri: str) -> tuple[PyFuncModel, int]:
-    """Download a model as serving would, and load it; returns the model and its size on disk."""
+    """Download a model as serving would, and load it; returns the model and its size on disk.
+
+    The download lives in a temporary folder for as long as the loaded model does (a flavour
+    may read its files lazily, and shipped code stays importable), then is removed.
+    """
     import mlflow
 
-    local = Path(mlflow.artifacts.download_artifacts(artifact_uri=model_uri))
-    size = sum(f.stat().st_size for f in local.rglob("*") if f.is_file())
-    return mlflow.pyfunc.load_model(str(local)), size
+    folder = tempfile.mkdtemp(prefix="trip-duration-model-")
+    try:
+        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=folder))
+        size = sum(f.stat().st_size for f in local.rglob("*") if f.is_file())
+        model = mlflow.pyfunc.load_model(str(local))
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    weakref.finalize(model, shutil.rmtree, folder, ignore_errors=True)
+    return model, size
 
 
 def predict(model: PyFuncModel, features: pd.DataFrame) -> np.ndarray:

@@ -9,8 +9,10 @@ MLflow's scoring server cannot serve is reported, with the failing request, and 
 
 from __future__ import annotations
 
+import atexit
 import importlib.metadata
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
@@ -42,6 +44,7 @@ from trip_duration.report.document import (
 )
 from trip_duration.tracking import connection as tracking
 from trip_duration.tracking.lineage import collect
+from trip_duration.tracking.runs import tracked_run
 from trip_duration.train import estimator, evaluation
 from trip_duration.train.gate import decide
 
@@ -72,7 +75,9 @@ def choose_store(env: Mapping[str, str]) -> Store:
 
 
 def _ephemeral(reason: str) -> Store:
+    """A throwaway store in the temporary folder, removed when the process exits."""
     folder = Path(tempfile.mkdtemp(prefix="trip-duration-mlflow-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
     return Store(
         uri=f"sqlite:///{folder / 'mlflow.db'}",
         skipped_reason=reason,
@@ -138,7 +143,9 @@ def train(
     import mlflow
 
     experiment_id = _experiment(client, settings.tracking.experiment, store.artifact_location)
-    with mlflow.start_run(experiment_id=experiment_id, parent_run_id=parent_run_id) as run:
+    with tracked_run(
+        client, retries, experiment_id=experiment_id, parent_run_id=parent_run_id
+    ) as run:
         run_id = run.info.run_id
         mlflow.set_tags(_lineage_tags(lineage))
         progress.say(f"fitting {model_config.estimator} on {train_data.rows:,} rows…")

@@ -154,3 +154,22 @@ def test_a_post_that_keeps_failing_gives_up_with_one_line(
     assert "503" in str(caught.value)
     assert len([r for r in gh.requests if r.method == "POST"]) == 3
     assert marked(gh) == []
+
+
+@pytest.mark.parametrize(
+    ("token", "message", "shown"),
+    [
+        ("x", "Max retries exceeded", "Max retries exceeded"),
+        ("exceeded", "Max retries exceeded", "Max retries ***"),
+        ("ghs_0123456789abcdef", "bad ghs_0123456789abcdef here", "bad *** here"),
+        ("ghs_0123456789abcdef", "ghs_0123456789abcdefXYZ is another", "ghs_0123456789abcdefXYZ"),
+    ],
+    ids=["short-token-masks-nothing", "whole-word", "real-token", "longer-word-kept"],
+)
+def test_masking_hides_only_real_occurrences_of_a_real_token(
+    token: str, message: str, shown: str
+) -> None:
+    client = GitHubClient("http://127.0.0.1:9", token, REPO)
+    assert shown in client._scrub(message)
+    if len(token) >= 8 and f" {token} " in f" {message} ":
+        assert token not in client._scrub(message)
