@@ -31,6 +31,7 @@ HEAD = "6f1e9c0d2b3a4f5e6d7c8b9a0f1e2d3c4b5a6978"
 NEWER = "77aa88bb99cc00dd11ee22ff33aa44bb55cc66dd"
 MERGE = "8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b"
 RMSE = "root_mean_squared_error"
+RUN_ID = 7700123
 
 
 @pytest.fixture(scope="module")
@@ -64,9 +65,13 @@ def trained(
         project.enter(monkeypatch)
         event = github_event({"pull_request": {"number": PR, "head": {"sha": HEAD}}})
         monkeypatch.setenv("GITHUB_EVENT_PATH", str(event))
+        monkeypatch.setenv("GITHUB_RUN_ID", str(RUN_ID))
+        monkeypatch.setenv("GITHUB_RUN_ATTEMPT", "1")
         path = project.root / "reports" / "report.json"
         assert project.cli("train", "--report", str(path)) == 0
         monkeypatch.delenv("GITHUB_EVENT_PATH")
+        monkeypatch.delenv("GITHUB_RUN_ID")
+        monkeypatch.delenv("GITHUB_RUN_ATTEMPT")
         trained_runs["pr"] = Trained(project, path, load_report(path))
     run = trained_runs["pr"]
     run.project.enter(monkeypatch)
@@ -327,6 +332,7 @@ def test_promote_merge_commit_promotes_the_version_the_pr_registered(
     trained: Trained, gh: FakeGitHub, capsys: pytest.CaptureFixture[str]
 ) -> None:
     gh.add_pull(PR, HEAD)
+    gh.add_run(HEAD, pr=PR, run_id=RUN_ID)  # the PR workflow run that trained it
     gh.merge_pull(PR, MERGE)
     project = trained.project
 

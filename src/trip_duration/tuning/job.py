@@ -25,14 +25,15 @@ from pydantic import ValidationError
 
 from trip_duration import progress
 from trip_duration.config import ESTIMATOR_CHOICE, Choice, ModelConfig, Settings, TuningConfig
-from trip_duration.contract import ModelPlugin
+from trip_duration.contract import ESTIMATOR_STEP, ModelPlugin
 from trip_duration.errors import UserError
 from trip_duration.report.document import GREATER_IS_BETTER, Report, metric_label
 from trip_duration.tracking import connection as tracking
 from trip_duration.tracking.lineage import collect
 from trip_duration.train import estimator
 from trip_duration.train import job as training
-from trip_duration.tuning import record, search, space
+from trip_duration.train.estimator import STEP_SEPARATOR
+from trip_duration.tuning import record, search, space, stop
 from trip_duration.tuning.objective import FAIL_REASON, Objective
 from trip_duration.tuning.tracking import PARENT_RUN, StudyRuns
 
@@ -89,12 +90,12 @@ def check_space(settings: Settings, config: TuningConfig, plugin: ModelPlugin) -
                 continue
             if dimension.estimators is not None and path not in dimension.estimators:
                 continue
-            sample = dimension.choices[0] if isinstance(dimension, Choice) else dimension.low
-            try:
-                estimator.build(plugin, ModelConfig(estimator=str(path), params={name: sample}))
-            except UserError as exc:
-                detail = str(exc).split(": ", 1)[-1]
-                raise UserError(f"{WHERE}.space.{name}: {detail}") from None
+            # Only the name is checked here: a value the estimator refuses fails its own trial.
+            pipeline = estimator.build(plugin, ModelConfig(estimator=str(path)))
+            key = name if STEP_SEPARATOR in name else f"{ESTIMATOR_STEP}{STEP_SEPARATOR}{name}"
+            if key not in pipeline.get_params(deep=True):
+                owner = type(pipeline[-1]).__name__
+                raise UserError(f"{WHERE}.space.{name}: {owner} ({path}) has no parameter {name!r}")
 
 
 def default_study_name(settings: Settings, env: Mapping[str, str]) -> str:
@@ -191,19 +192,24 @@ def tune(
 @contextmanager
 def _terminate_as_interrupt() -> Iterator[None]:
     """SIGTERM (a cancelled CI job) unwinds like Ctrl-C: the running trial is recorded as failed
-    instead of staying claimed in a shared storage, and the study's run is ended FAILED."""
+    instead of staying claimed in a shared storage, and the study's run is ended FAILED.
+
+    The handler only asks for the stop; the search raises at its next safe point, so no write
+    to the storage or the tracking store is cut in half (which leaves SQLite locked)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
+        stop.STOP.set()
 
+    stop.STOP.clear()
     previous = signal.signal(signal.SIGTERM, interrupt)
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+        stop.STOP.clear()
 
 
 def _open(

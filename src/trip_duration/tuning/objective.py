@@ -18,7 +18,7 @@ import numpy as np
 from trip_duration.config import ModelConfig, Settings, TuningConfig
 from trip_duration.contract import Dataset, ModelPlugin
 from trip_duration.train import estimator
-from trip_duration.tuning import space
+from trip_duration.tuning import space, stop
 
 if TYPE_CHECKING:
     import optuna
@@ -80,6 +80,7 @@ class Objective:
         point = space.suggest(trial, config, self.settings.model.estimator)
         scores: list[float] = []
         for step, score in enumerate(self._fold_scores(point)):
+            stop.check()
             scores.append(score)
             trial.set_user_attr(FOLD_SCORES, scores)
             if config.pruning and step < len(self.splits) - 1:

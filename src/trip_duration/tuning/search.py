@@ -18,7 +18,7 @@ from trip_duration import progress
 from trip_duration.config import TuningConfig
 from trip_duration.errors import UserError
 from trip_duration.report.document import GREATER_IS_BETTER
-from trip_duration.tuning import space
+from trip_duration.tuning import space, stop
 from trip_duration.tuning.objective import FAIL_REASON, TrialFailedError
 
 if TYPE_CHECKING:
@@ -177,11 +177,37 @@ def claim(study: Study) -> optuna.Trial | None:
     for waiting in storage.get_all_trials(study_id, deepcopy=False, states=(TrialState.WAITING,)):
         trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, waiting.number)
         try:
-            if storage.set_trial_state_values(trial_id, state=TrialState.RUNNING):
+            if _take(storage, trial_id):
                 return optuna.Trial(study.study, trial_id)
         except UpdateFinishedTrialError:
             continue
     return None
+
+
+def _take(storage: optuna.storages.BaseStorage, trial_id: int) -> bool:
+    """Mark a waiting trial running for this process only.
+
+    Optuna checks the state and then writes it; that is a race on SQLite, which ignores
+    `SELECT ... FOR UPDATE`, so two processes could both take one trial. On an RDB storage the
+    claim is a single conditional UPDATE instead, atomic on SQLite and PostgreSQL alike.
+    """
+    from datetime import datetime
+
+    from optuna.trial import TrialState
+    from sqlalchemy import text
+
+    engine = getattr(getattr(storage, "_backend", storage), "engine", None)
+    if engine is None:  # in memory: one process, no race
+        return storage.set_trial_state_values(trial_id, state=TrialState.RUNNING)
+    with engine.begin() as connection:
+        taken = connection.execute(
+            text(
+                "UPDATE trials SET state = 'RUNNING', datetime_start = :now "
+                "WHERE trial_id = :trial AND state = 'WAITING'"
+            ),
+            {"now": datetime.now(), "trial": trial_id},
+        )
+    return taken.rowcount == 1
 
 
 Objective = Callable[["optuna.Trial"], float]
@@ -204,6 +230,7 @@ def run(
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
     ran = 0
     while deadline is None or time.monotonic() < deadline:
+        stop.check()
         trial = claim(study)
         if trial is None:
             break

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from support.project import Project
-from support.tlc_data import with_data
 from trip_duration.config import load_settings
 from trip_duration.errors import UserError
 from trip_duration.registry import versions as registry
@@ -35,18 +33,13 @@ def test_production_must_differ_from_the_candidates(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_promotion_copies_into_production_and_rolls_back_there(
     tmp_path: Path,
-    tlc_month: Callable[..., Path],
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    tlc_month(rows=3000, seed=1)
-    tlc_month(rows=3000, seed=2)
-    project = with_data(
-        Project.create(
-            tmp_path,
-            f"sqlite:///{tmp_path / 'mlflow.db'}",
-            tracking='production_model = "trips-production"\n',
-        )
+    project = Project.create(
+        tmp_path,
+        f"sqlite:///{tmp_path / 'mlflow.db'}",
+        tracking='production_model = "trips-production"\n',
     )
     project.enter(monkeypatch)
     production = "trips-production"
@@ -83,7 +76,7 @@ def test_promotion_copies_into_production_and_rolls_back_there(
     assert project.cli("promote", "--version", first.candidate.version) == 0
     assert len(project.client().search_model_versions(f"name = '{production}'")) == 1
 
-    head2, better = train(2, "alpha=0.002")
+    head2, better = train(2, "alpha=1")
     assert better.candidate.metrics[RMSE] < first.candidate.metrics[RMSE], "precondition"
     assert better.champion.version == v1, "the PR compares with the production champion"
     assert better.champion.metrics[RMSE] == pytest.approx(first.candidate.metrics[RMSE])

@@ -13,7 +13,7 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,7 +23,6 @@ import pytest
 from support.github_api import FakeGitHub
 from support.project import Project
 from support.team_server import ADMIN, PR_USER, PROMOTE_USER, TeamServer
-from support.tlc_data import with_data
 from trip_duration.cli import EXIT_GATE_FAILED
 from trip_duration.registry import versions as registry
 from trip_duration.registry.promotion import TAG_CANDIDATE
@@ -104,14 +103,9 @@ class Team:
 def team(
     tmp_path: Path,
     team_server: TeamServer,
-    tlc_month: Callable[..., Path],
     monkeypatch: pytest.MonkeyPatch,
 ) -> Team:
-    tlc_month(rows=3000, seed=1)
-    tlc_month(rows=3000, seed=2)
-    project = with_data(
-        Project.create(tmp_path, team_server.url, tracking='production_model = "PROD"\n')
-    )
+    project = Project.create(tmp_path, team_server.url, tracking='production_model = "PROD"\n')
     team = Team(project, team_server, monkeypatch)
     # Project.create picks the candidates name; the production model's follows from it.
     text = project.config.read_text().replace('"PROD"', f'"{team.production}"')
@@ -209,11 +203,11 @@ def test_the_promotion_credential_promotes_only_verified_candidates_and_rolls_ba
     head2 = sha()
     gh.add_pull(2, head2)
     run2 = gh.add_run(head2, pr=2)
-    better = team.train(2, head2, run2["id"], "alpha=0.002")
+    better = team.train(2, head2, run2["id"], "alpha=1")
     assert better.candidate.metrics[RMSE] < first.candidate.metrics[RMSE], "precondition"
     assert better.champion.version == v1, "the PR run compares with production@champion"
     # Another PR's code registers a second version claiming PR 2's head and Actions run.
-    team.train(2, head2, run2["id"], "alpha=0.001")
+    team.train(2, head2, run2["id"], "alpha=2")
     gh.merge_pull(2, "2" * 40)
     capsys.readouterr()
     assert team.promote(gh, "2" * 40) == 1
@@ -224,7 +218,7 @@ def test_the_promotion_credential_promotes_only_verified_candidates_and_rolls_ba
     head3 = sha()
     gh.add_pull(3, head3)
     run3 = gh.add_run(head3, pr=3, conclusion="failure")
-    team.train(3, head3, run3["id"], "alpha=0.002")
+    team.train(3, head3, run3["id"], "alpha=1")
     gh.merge_pull(3, "3" * 40)
     capsys.readouterr()
     assert team.promote(gh, "3" * 40) == 1
@@ -234,7 +228,7 @@ def test_the_promotion_credential_promotes_only_verified_candidates_and_rolls_ba
     head4 = sha()
     gh.add_pull(4, head4)
     run4 = gh.add_run(head4, pr=4)
-    fourth = team.train(4, head4, run4["id"], "alpha=0.003")
+    fourth = team.train(4, head4, run4["id"], "alpha=3")
     assert fourth.candidate.metrics[RMSE] < first.candidate.metrics[RMSE], "precondition"
     gh.merge_pull(4, "4" * 40)
     assert team.promote(gh, "4" * 40) == 0
@@ -267,9 +261,7 @@ def test_concurrent_promotions_stay_consistent_on_postgresql(team: Team) -> None
 
     head = sha()
     base = team.train(1, head, 1)
-    better = {
-        pr: team.train(pr, sha(), pr, f"alpha={alpha}") for pr, alpha in ((4, 0.03), (5, 0.003))
-    }
+    better = {pr: team.train(pr, sha(), pr, f"alpha={alpha}") for pr, alpha in ((4, 3.0), (5, 1.0))}
     assert all(r.candidate.metrics[RMSE] < base.candidate.metrics[RMSE] for r in better.values())
     best = min(better.values(), key=lambda r: r.candidate.metrics[RMSE]).candidate.version
     for round_ in range(5):

@@ -131,6 +131,7 @@ def shared(
             "head_sha": HEAD_SHA,
             "workflow_run_url": f"{CI_ENV['GITHUB_SERVER_URL']}/{CI_ENV['GITHUB_REPOSITORY']}"
             f"/actions/runs/{CI_ENV['GITHUB_RUN_ID']}",
+            "workflow_run_id": CI_ENV["GITHUB_RUN_ID"],
         }
         shared_runs["pr"] = Shared(
             project=project,
@@ -256,6 +257,7 @@ def test_lineage_and_gate_are_tagged_on_run_and_version(shared: Shared) -> None:
         **shared.lineage,
         "pr_number": PR_NUMBER,
         "dirty": True,
+        "workflow_run_id": int(CI_ENV["GITHUB_RUN_ID"]),
     }
     assert shared.lineage.items() <= run_tags.items()
     assert shared.lineage.items() <= version_tags.items()

@@ -17,11 +17,13 @@ from trip_duration.report.document import load_report
 
 pytestmark = pytest.mark.slow
 
-SERVING = (
-    '[data]\ntrain = "data/green_tripdata_2023-01.parquet"\n'
-    'validation = "data/green_tripdata_2023-02.parquet"\n'
-    "[serving]\ncheck = true\nlatency_batch = 50\nlatency_repeats = 3\n"
-)
+SERVING = "[serving]\ncheck = true\nlatency_batch = 50\nlatency_repeats = 3\n"
+EXAMPLE = {
+    "support.diabetes:Diabetes": "green_taxi.plugin:GreenTaxi",
+    'train = "data/train.parquet"': 'train = "data/green_tripdata_2023-01.parquet"',
+    'validation = "data/validation.parquet"': 'validation = "data/green_tripdata_2023-02.parquet"',
+    "alpha = 10.0": "alpha = 0.1",
+}
 
 
 @pytest.fixture
@@ -31,6 +33,11 @@ def project(
     tlc_month(rows=1500, seed=1)
     tlc_month(rows=800, seed=2)
     project = Project.create(tmp_path, f"sqlite:///{tmp_path / 'mlflow.db'}", extra=SERVING)
+    text = project.config.read_text(encoding="utf-8")
+    for lifecycle, example in EXAMPLE.items():
+        assert lifecycle in text
+        text = text.replace(lifecycle, example)
+    project.config.write_text(text, encoding="utf-8")
     project.enter(monkeypatch)
     return project
 
