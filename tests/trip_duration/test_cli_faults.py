@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -124,17 +123,13 @@ def _unwritable(tmp_path: Path, kind: str) -> Path:
 def test_unwritable_report_path_fails_before_anything_is_registered(
     tmp_path: Path,
     tmp_path_factory: pytest.TempPathFactory,
-    tlc_month: Callable[..., Path],
     kind: str,
     monkeypatch,
     capsys,
 ) -> None:
     store = sqlite_store(tmp_path_factory, "unwritable-report")
     project = Project.create(tmp_path / "project", store)
-    months = [
-        tlc_month(rows=200, seed=seed, path=project.root / f"data/green_tripdata_2023-0{m}.parquet")
-        for m, seed in ((1, 1), (2, 2))
-    ]
+    months = [project.root / "data" / f"{role}.parquet" for role in ("train", "validation")]
     project.enter(monkeypatch)
     report = _unwritable(tmp_path, kind)
     code = project.cli(

@@ -202,13 +202,11 @@ class ScoringServer:
             self._previous_sigterm = None
         self._drop_connection()
         process, self._process = self._process, None
-        if process is not None and process.poll() is None:
+        if process is not None:
             _signal_group(process, signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
+            if not _group_gone(process, timeout_s=15):
                 _signal_group(process, signal.SIGKILL)
-                process.wait(timeout=15)
+                _group_gone(process, timeout_s=15)
         self._log.close()
 
 
@@ -222,6 +220,21 @@ def scrubbed_env() -> dict[str, str]:
 
 def _exit_on_sigterm(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
+
+
+def _group_gone(process: subprocess.Popen[bytes], *, timeout_s: float) -> bool:
+    """Wait (bounded) until every process of the server's group has exited: `mlflow models
+    serve` starts uvicorn's workers as children, which hold the port after their parent."""
+    deadline = time.monotonic() + timeout_s
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=timeout_s)
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(process.pid, 0)
+        except (ProcessLookupError, PermissionError):
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
