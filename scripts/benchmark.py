@@ -194,39 +194,47 @@ def _timed_process(command: list[str], env: dict[str, str], cwd: Path) -> float:
 
 
 def end_to_end(train_path: Path, val_path: Path, repeats: int) -> None:
-    """Whole processes, each into a fresh sqlite store, alternating so drift hits both alike."""
+    """Whole processes, each into a fresh sqlite store, alternating so drift hits all alike.
+
+    `train` runs as configured (with the serving contract: MLflow's scoring server in a
+    subprocess) and once more with `[serving] check = false`, to show what each part costs.
+    """
     cli = Path(sys.executable).with_name("trip-duration")
     env = {**os.environ, "MLFLOW_LOGGING_LEVEL": "WARNING"}
     env.pop("GITHUB_ACTIONS", None)
-    samples: dict[str, list[float]] = {"course cell": [], "trip-duration train": []}
+    names = ("course cell", "train (serving contract on)", "train (serving contract off)")
+    samples: dict[str, list[float]] = {name: [] for name in names}
     with tempfile.TemporaryDirectory() as tmp:
+        unchecked = Path(tmp) / "pyproject.toml"
+        text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+        unchecked.write_text(
+            text.replace(
+                "[tool.trip-duration.serving]\ncheck = true",
+                "[tool.trip-duration.serving]\ncheck = false",
+            ),
+            encoding="utf-8",
+        )
+        for path in ("data",):
+            (Path(tmp) / path).symlink_to(ROOT / path)
         for i in range(repeats):
             work = Path(tmp) / f"run-{i}"
             work.mkdir()
             store = f"sqlite:///{work / 'mlflow.db'}"
             cell = [sys.executable, "-c", COURSE_CELL, str(train_path), str(val_path), store]
-            samples["course cell"].append(_timed_process(cell, env, work))
-            ours_store = f"sqlite:///{work / 'ours.db'}"
-            train = [
-                str(cli),
-                "--config",
-                str(ROOT / "pyproject.toml"),
-                "train",
-                "--train-data",
-                str(train_path),
-                "--val-data",
-                str(val_path),
-                "--report",
-                str(work / "report.json"),
-            ]
-            run_env = {**env, "MLFLOW_TRACKING_URI": ours_store}
-            samples["trip-duration train"].append(_timed_process(train, run_env, work))
+            samples[names[0]].append(_timed_process(cell, env, work))
+            for name, config in ((names[1], ROOT / "pyproject.toml"), (names[2], unchecked)):
+                train = [str(cli), "--quiet", "--config", str(config), "train"]
+                train += ["--train-data", str(train_path), "--val-data", str(val_path)]
+                train += ["--report", str(work / f"report-{len(samples[name])}.json")]
+                db = work / f"ours-{name.split()[-1].strip(')')}.db"
+                run_env = {**env, "MLFLOW_TRACKING_URI": f"sqlite:///{db}"}
+                samples[name].append(_timed_process(train, run_env, work))
     medians = {name: statistics.median(values) for name, values in samples.items()}
     print(f"\nwhole process, median of {repeats} ({train_path.name} -> {val_path.name}):")
     for name, value in medians.items():
-        print(f"{name:>22}: {value:6.2f} s")
-    ratio = medians["trip-duration train"] / medians["course cell"]
-    print(f"trip-duration train / course cell: {ratio:.2f}")
+        print(f"{name:>30}: {value:6.2f} s")
+    for name in names[1:]:
+        print(f"{name} / course cell: {medians[name] / medians[names[0]]:.2f}")
 
 
 # --- batch scoring: `trip-duration predict` against scoring the whole file at once ----------

@@ -89,12 +89,7 @@ def _parser() -> argparse.ArgumentParser:
         "the report (for pull requests)",
     )
 
-    train.add_argument(
-        "--check-requirements",
-        action="store_true",
-        help="run the serving contract including the slow clean-environment check (the logged "
-        "requirements installed with uv from PyPI), whatever [serving] says",
-    )
+    _add_requirements_flag(train)
 
     _serving_parsers(commands)
 
@@ -186,6 +181,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_requirements_flag(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--check-requirements",
+        action="store_true",
+        help="run the serving contract including the slow clean-environment check (the logged "
+        "requirements installed with uv from PyPI), whatever [serving] says",
+    )
+
+
 def _add_candidate_arguments(command: argparse.ArgumentParser) -> None:
     command.add_argument("--train-data", type=Path, help="training month (TLC green parquet)")
     command.add_argument("--val-data", type=Path, help="validation month (TLC green parquet)")
@@ -225,6 +229,7 @@ def _add_tuning_commands(commands: argparse._SubParsersAction) -> None:
         help="the PR workflow's step: `tune` when tuning.enabled is true, else `train`",
     )
     _add_candidate_arguments(candidate)
+    _add_requirements_flag(candidate)
     candidate.add_argument(
         "--param",
         action="append",

@@ -392,3 +392,14 @@ def test_unknown_setting_is_one_line_naming_it(
     assert len(lines) == 1, lines
     assert "relative_tolerence" in lines[0]
     assert not (tmp_path / "never.db").exists()
+
+
+def test_candidate_takes_every_train_flag() -> None:
+    """`candidate` is what the PR workflow runs instead of `train`: the same flags must parse."""
+    from trip_duration.cli import _parser
+
+    def flags(name: str) -> set[str]:
+        sub = next(a for a in _parser()._actions if hasattr(a, "choices") and a.choices)
+        return {opt for action in sub.choices[name]._actions for opt in action.option_strings}
+
+    assert flags("train") <= flags("candidate")
