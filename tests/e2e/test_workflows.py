@@ -372,9 +372,22 @@ def assert_green(pr_run: PrRun) -> None:
     assert report.candidate.version is not None
 
 
-def assert_report_is_shown(pr_run: PrRun, comment: dict[str, Any]) -> None:
-    """Reviewers see exactly the run's report: in the comment and in the job summary."""
-    assert comment["body"] == pr_run.markdown
+def assert_report_is_shown(world: Repository, pr_run: PrRun, comment: dict[str, Any]) -> None:
+    """Reviewers see exactly the run's report: in the job summary as uploaded, and in the
+    comment as the trusted workflow shows it (identity from the event, links filtered)."""
+    from trip_duration.github import trusted
+    from trip_duration.report.markdown import render_configured
+
+    repository = world.github.repository
+    view = trusted.trusted_view(
+        pr_run.report,
+        head_sha=pr_run.head,
+        pr=pr_run.number,
+        run_url=f"{trusted.GITHUB_SERVER}/{repository}/actions/runs/{pr_run.result.run_id}",
+        repository=repository,
+        mlflow_ui=world.mlflow_url,
+    )
+    assert comment["body"] == render_configured(world.settings, view)
     assert pr_run.result.step_summaries(PR_JOB).get("Report", "").strip() == pr_run.markdown.strip()
     assert pr_run.markdown.strip() in pr_run.result.summaries[PR_JOB]
     head = pr_run.head
@@ -447,7 +460,7 @@ def test_pull_requests_report_promote_and_stay_idempotent(repository: Repository
     assert comment_run.ok, comment_run.describe()
     assert main_steps(comment_run, COMMENT_JOB).get("Comment") == "success"
     comment = world.sticky_comment(1)
-    assert_report_is_shown(pr1, comment)
+    assert_report_is_shown(world, pr1, comment)
     calls = [(r.method, r.path.rsplit("/", 2)[-2:]) for r in world.github.requests]
     assert calls.index(("GET", ["pulls", "1"])) < calls.index(("POST", ["1", "comments"])), (
         "the PR's head is confirmed through the API before anything is written"
@@ -486,7 +499,7 @@ def test_pull_requests_report_promote_and_stay_idempotent(repository: Repository
     assert report2a.gate.passed == expected_verdict(report2a)
     assert world.comment(pr2a).ok
     first = world.sticky_comment(2)
-    assert_report_is_shown(pr2a, first)
+    assert_report_is_shown(world, pr2a, first)
     assert verdict_line(report2a) in first["body"]
 
     # c. Second push: a better alpha. The same comment is edited, for the new head.
@@ -518,7 +531,7 @@ def test_pull_requests_report_promote_and_stay_idempotent(repository: Repository
     patches = [r for r in world.github.requests if r.method == "PATCH"]
     edited = f"/repos/{world.github.repository}/issues/comments/{first['id']}"
     assert [r.path for r in patches] == [edited]
-    assert_report_is_shown(pr2b, second)
+    assert_report_is_shown(world, pr2b, second)
     body = second["body"]
     assert pr2a.head not in body, "nothing of the first push is left"
     assert verdict_line(report2b) in body
@@ -624,7 +637,7 @@ def test_broken_cleaning_stops_the_pull_request_at_tests(repository: Repository)
     comment_run = world.comment(pr3)
     assert comment_run.ok, comment_run.describe()
     comment = world.sticky_comment(3)
-    assert_report_is_shown(pr3, comment)
+    assert_report_is_shown(world, pr3, comment)
     body = comment["body"]
     assert "The workflow failed at step <code>tests</code>" in body
     assert "nothing was registered, so nothing will be promoted on merge" in body
