@@ -105,11 +105,17 @@ def _acquire(
             )
             return
         except MlflowException as exc:
-            if _code(exc) != "RESOURCE_ALREADY_EXISTS":
+            # On an auth-enabled server a create that races a release can fail as "does not
+            # exist" (the permission bookkeeping of the lock just deleted): try again.
+            if _code(exc) not in ("RESOURCE_ALREADY_EXISTS", "RESOURCE_DOES_NOT_EXIST"):
                 raise
         held = _lock_tags(client, lock)
         if held is None:
+            if time.monotonic() - started > wait_s:
+                raise UserError(f"registered model {lock!r} could not be created: giving up")
             continue
+        if held.get("owner") == owner:  # the create went through after all
+            return
         dead = _dead_holder(held, stale_s)
         if dead:
             progress.say(f"promotion lock {lock}: taking it over ({dead})")
