@@ -70,8 +70,7 @@ def _parser() -> argparse.ArgumentParser:
         "train",
         help="train, track in MLflow, compare with the champion, gate, register, write the report",
     )
-    train.add_argument("--train-data", type=Path, help="training month (TLC green parquet)")
-    train.add_argument("--val-data", type=Path, help="validation month (TLC green parquet)")
+    _add_candidate_arguments(train)
     train.add_argument(
         "--param",
         action="append",
@@ -79,16 +78,6 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="override a hyperparameter for this run, e.g. --param alpha=0.5 (repeatable)",
     )
-    train.add_argument(
-        "--report", type=Path, help="JSON report path (default: reports/report.json)"
-    )
-    train.add_argument(
-        "--fallback-local",
-        action="store_true",
-        help="if the tracking server is unreachable, use an ephemeral local store and say so in "
-        "the report (for pull requests)",
-    )
-
     _add_requirements_flag(train)
 
     _serving_parsers(commands)
@@ -191,8 +180,9 @@ def _add_requirements_flag(command: argparse.ArgumentParser) -> None:
 
 
 def _add_candidate_arguments(command: argparse.ArgumentParser) -> None:
-    command.add_argument("--train-data", type=Path, help="training month (TLC green parquet)")
-    command.add_argument("--val-data", type=Path, help="validation month (TLC green parquet)")
+    """The data, report and fallback flags that train, tune and candidate share."""
+    command.add_argument("--train-data", type=Path, help="training data file")
+    command.add_argument("--val-data", type=Path, help="validation data file")
     command.add_argument(
         "--report", type=Path, help="JSON report path (default: reports/report.json)"
     )
