@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from trip_duration.errors import UserError
+from trip_duration.report.document import write_atomically
 
 SCHEMA_VERSION = 1
 CheckKind = Literal["numeric", "categorical", "prediction", "quality", "performance"]
@@ -95,11 +96,7 @@ class MonitoringReport(_Doc):
         return list(dict.fromkeys(check.subject for check in self.failed))
 
     def write(self, path: Path) -> None:
-        """Write atomically so a reader never sees half a document."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(self.model_dump_json(indent=2) + "\n", encoding="utf-8")
-        tmp.replace(path)
+        write_atomically(path, self.model_dump_json(indent=2) + "\n", "the monitoring report")
 
 
 def load_monitoring(path: Path) -> MonitoringReport:

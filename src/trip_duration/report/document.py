@@ -250,17 +250,22 @@ class Report(_Doc):
         return self
 
     def write(self, path: Path) -> None:
-        """Write atomically so a reader never sees half a document, and no .tmp stays behind."""
-        tmp = path.with_name(path.name + ".tmp")
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_text(self.model_dump_json(indent=2) + "\n", encoding="utf-8")
-            tmp.replace(path)
-        except OSError as exc:
-            raise UserError(f"{path}: cannot write the report ({exc.strerror or exc})") from None
-        finally:
-            if tmp.exists() and not tmp.is_dir():
-                tmp.unlink()
+        write_atomically(path, self.model_dump_json(indent=2) + "\n", "the report")
+
+
+def write_atomically(path: Path, text: str, what: str) -> None:
+    """Write so a reader never sees half a document, and no .tmp stays behind; one line on
+    failure."""
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        raise UserError(f"{path}: cannot write {what} ({exc.strerror or exc})") from None
+    finally:
+        if tmp.exists() and not tmp.is_dir():
+            tmp.unlink()
 
 
 def check_writable(*paths: Path) -> None:
