@@ -196,7 +196,7 @@ def _timed_process(command: list[str], env: dict[str, str], cwd: Path) -> float:
 def end_to_end(train_path: Path, val_path: Path, repeats: int) -> None:
     """Whole processes, each into a fresh sqlite store, alternating so drift hits all alike.
 
-    `train` runs as configured (with the serving contract: MLflow's scoring server in a
+    `train` runs as configured (with the serving contract: MLflow's scoring app served from a
     subprocess) and once more with `[serving] check = false`, to show what each part costs.
     """
     cli = Path(sys.executable).with_name("trip-duration")

@@ -32,6 +32,7 @@ NEWER = "77aa88bb99cc00dd11ee22ff33aa44bb55cc66dd"
 MERGE = "8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b"
 RMSE = "root_mean_squared_error"
 RUN_ID = 7700123
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +110,35 @@ def marked(gh: FakeGitHub, number: int = PR) -> list[dict]:
 
 
 # -- help and usage ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "stream", "needle"),
+    [
+        (["report", "--step", "tests=failure", "--report", "{tmp}/r.json"], 0, "stdout", "wrote"),
+        (["report", "--report", "{tmp}/missing.json"], 1, "stderr", "missing.json"),
+        (["report", "--no-such-flag"], 2, "stderr", "--no-such-flag"),
+    ],
+    ids=["success", "error", "usage"],
+)
+def test_the_fast_exit_keeps_the_exit_status_and_flushes_output(
+    tmp_path: Path, args: list[str], code: int, stream: str, needle: str
+) -> None:
+    """The command's process skips the interpreter's teardown: its status and its last lines
+    must come out as `main` returned and printed them, through a pipe."""
+    command = [a.format(tmp=tmp_path) for a in args]
+    config = ["--config", str(ROOT / "pyproject.toml")]
+    done = subprocess.run(
+        [sys.executable, "-m", "trip_duration.cli", *config, *command],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=tmp_path,
+    )
+
+    assert done.returncode == code, done.stderr
+    assert needle in getattr(done, stream)
 
 
 def test_help_is_fast_and_lists_every_command() -> None:

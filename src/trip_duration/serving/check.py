@@ -85,8 +85,19 @@ def _numeric_columns(model: object, frame: pd.DataFrame) -> list[str]:
     return [str(c) for c in frame.select_dtypes("number").columns]
 
 
-def serve_check(model_uri: str, *, champion_uri: str | None, options: Options) -> Serving:
-    """The whole contract for `model_uri`, with the champion's latency alongside."""
+def serve_check(
+    model_uri: str,
+    *,
+    champion_uri: str | None,
+    options: Options,
+    candidate_server: ScoringServer | None = None,
+    champion_server: ScoringServer | None = None,
+) -> Serving:
+    """The whole contract for `model_uri`, with the champion's latency alongside.
+
+    `candidate_server`/`champion_server` are hosts already spawned (see `ScoringServer.spawn`)
+    so that their start-up overlapped the caller's work; without them, new ones are started.
+    """
     progress.say(f"serving check: downloading {model_uri}")
     model_dir = download(model_uri)
     example = load_example(model_dir)
@@ -96,7 +107,7 @@ def serve_check(model_uri: str, *, champion_uri: str | None, options: Options) -
     checks: list[ServingCheck] = []
     one = batch = None
     try:
-        with _server(model_dir, options) as server:
+        with _server(model_dir, options, candidate_server) as server:
             progress.say("serving check: example and malformed requests")
             checks += good_requests(server, example)
             checks += bad_requests(server, example)
@@ -109,7 +120,9 @@ def serve_check(model_uri: str, *, champion_uri: str | None, options: Options) -
         checks.append(requirements_check(model_dir, example.frame))
     champion_one = champion_batch = champion_size = None
     if champion_uri is not None:
-        champion_one, champion_batch, champion_size = _champion(champion_uri, example, options)
+        champion_one, champion_batch, champion_size = _champion(
+            champion_uri, example, options, champion_server
+        )
     return Serving(
         passed=all(c.passed for c in checks),
         checks=checks,
@@ -128,7 +141,39 @@ def serve_check(model_uri: str, *, champion_uri: str | None, options: Options) -
     )
 
 
-def _server(model_dir: Path, options: Options) -> ScoringServer:
+class WarmServers:
+    """Hosts spawned ahead of the check, so their start-up overlaps training: the candidate's
+    at once, the champion's once the store says there is one. Both are stopped on exit."""
+
+    def __init__(self, options: Options, *, enabled: bool = True) -> None:
+        self.options = options
+        self.enabled = enabled
+        self.candidate: ScoringServer | None = None
+        self.champion: ScoringServer | None = None
+
+    def __enter__(self) -> WarmServers:
+        if self.enabled:
+            self.candidate = new_server(self.options).spawn()
+        return self
+
+    def spawn_champion(self) -> None:
+        if self.enabled and self.champion is None:
+            self.champion = new_server(self.options).spawn()
+
+    def __exit__(self, *exc_info: object) -> None:
+        for server in (self.candidate, self.champion):
+            if server is not None:
+                server.stop()
+
+
+def _server(model_dir: Path, options: Options, spawned: ScoringServer | None) -> ScoringServer:
+    if spawned is not None:
+        spawned.model_dir = model_dir
+        return spawned
+    return new_server(options, model_dir)
+
+
+def new_server(options: Options, model_dir: Path | None = None) -> ScoringServer:
     return ScoringServer(
         model_dir,
         startup_timeout_s=options.startup_timeout_s,
@@ -145,7 +190,7 @@ def _latencies(
 
 
 def _champion(
-    champion_uri: str, example: Example, options: Options
+    champion_uri: str, example: Example, options: Options, spawned: ScoringServer | None
 ) -> tuple[Latency | None, Latency | None, int | None]:
     """The champion's latency on the candidate's requests; None where it cannot serve them."""
     progress.say(f"serving check: the champion ({champion_uri}) for comparison")
@@ -155,7 +200,7 @@ def _champion(
         return None, None, None
     size = size_of(model_dir)
     try:
-        with _server(model_dir, options) as server:
+        with _server(model_dir, options, spawned) as server:
             one, batch = _latencies(server, example.frame, options)
     except ServerFailedError:
         return None, None, size

@@ -1,9 +1,11 @@
-"""MLflow's own scoring server (`mlflow models serve --env-manager local`) as a subprocess.
+"""MLflow's own scoring app, served from a subprocess (`serving.host`) on 127.0.0.1.
 
 A subprocess, not the app in this process: the check must fail when the model needs a module
 that only this process can import (a class defined in a test or a notebook, a package missing
-from the model's code paths). Every wait is bounded and names what it waits for; the server's
-whole process group is stopped on exit, so no uvicorn worker outlives the check.
+from the model's code paths). The process can be spawned early (`spawn`), so that it imports
+MLflow while the model is still being fitted, and given the model's folder later (`start`).
+Every wait is bounded and names what it waits for; the server's whole process group is
+stopped on exit, so no uvicorn worker outlives the check.
 """
 
 from __future__ import annotations
@@ -62,7 +64,11 @@ class ScoringServer:
     """`with ScoringServer(model_dir) as server: server.post(body)` on 127.0.0.1."""
 
     def __init__(
-        self, model_dir: Path, *, startup_timeout_s: float = 180.0, request_timeout_s: float = 60.0
+        self,
+        model_dir: Path | None = None,
+        *,
+        startup_timeout_s: float = 180.0,
+        request_timeout_s: float = 60.0,
     ) -> None:
         self.model_dir = model_dir
         self.startup_timeout_s = startup_timeout_s
@@ -85,35 +91,34 @@ class ScoringServer:
     ) -> None:
         self.stop()
 
-    def start(self) -> None:
+    def spawn(self) -> ScoringServer:
+        """Start the host process; it imports MLflow and waits for a model folder on stdin."""
+        if self._process is None:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "trip_duration.serving.host", str(self.port)],
+                stdout=self._log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.PIPE,
+                env=scrubbed_env(),
+                cwd=tempfile.gettempdir(),
+                start_new_session=True,
+            )
+        return self
+
+    def start(self, model_dir: Path | None = None) -> None:
+        """Serve `model_dir` (or the folder given at construction) and wait until it answers."""
+        self.model_dir = model_dir or self.model_dir
+        if self.model_dir is None:
+            raise ValueError("no model folder to serve")
         self._hold_sigterm()
-        env = scrubbed_env()
-        command = [
-            sys.executable,
-            "-m",
-            "mlflow",
-            "models",
-            "serve",
-            "-m",
-            str(self.model_dir),
-            "--env-manager",
-            "local",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(self.port),
-            "-w",
-            "1",
-        ]
-        self._process = subprocess.Popen(
-            command,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=env,
-            cwd=tempfile.gettempdir(),
-            start_new_session=True,
-        )
+        process = self.spawn()._process
+        if process is None or process.stdin is None:
+            raise ServerFailedError("the scoring server process could not be started")
+        try:
+            process.stdin.write(f"{self.model_dir}\n".encode())
+            process.stdin.flush()
+        except BrokenPipeError:
+            raise ServerFailedError(f"the scoring server exited: {self.last_words()}") from None
         self._wait_ready()
 
     def _wait_ready(self) -> None:
@@ -203,6 +208,9 @@ class ScoringServer:
         self._drop_connection()
         process, self._process = self._process, None
         if process is not None:
+            if process.stdin is not None:
+                with contextlib.suppress(OSError):
+                    process.stdin.close()
             _signal_group(process, signal.SIGTERM)
             if not _group_gone(process, timeout_s=15):
                 _signal_group(process, signal.SIGKILL)

@@ -42,8 +42,10 @@ from trip_duration.report.document import (
     Status,
     Tuning,
 )
+from trip_duration.serving.check import Options, WarmServers, serve_check
 from trip_duration.tracking import connection as tracking
 from trip_duration.tracking.lineage import collect
+from trip_duration.tracking.newstore import Creation
 from trip_duration.tracking.runs import tracked_run
 from trip_duration.train import estimator, evaluation
 from trip_duration.train.gate import decide
@@ -115,6 +117,39 @@ def train(
     With the serving check on, an unservable candidate is not registered: the report comes back
     with a failed status that says why, and the caller exits non-zero.
     """
+    serving_on = settings.serving.check or check_requirements
+    with WarmServers(_serving_options(settings, check_requirements), enabled=serving_on) as warm:
+        return _train(
+            settings,
+            warm,
+            train_path=train_path,
+            val_path=val_path,
+            params=params,
+            fallback_local=fallback_local,
+            check_requirements=check_requirements,
+            env=env,
+            estimator_path=estimator_path,
+            tuning=tuning,
+            parent_run_id=parent_run_id,
+            store=store,
+        )
+
+
+def _train(
+    settings: Settings,
+    warm: WarmServers,
+    *,
+    train_path: Path | None,
+    val_path: Path | None,
+    params: dict[str, Any] | None,
+    fallback_local: bool,
+    check_requirements: bool,
+    env: Mapping[str, str],
+    estimator_path: str | None,
+    tuning: Tuning | None,
+    parent_run_id: str | None,
+    store: Store | None,
+) -> Report:
     started = time.perf_counter()
     timings: dict[str, float] = {}
     chosen = estimator_path or settings.model.estimator
@@ -122,14 +157,19 @@ def train(
     model_config = settings.model.model_copy(
         update={"estimator": chosen, "params": {**base, **(params or {})}}
     )
-    plugin = settings.plugin()
-    pipeline = estimator.build(plugin, model_config)
-    progress.say("loading data…")
-    with _timed(timings, "load"):
-        train_data = plugin.load(settings.data_path("train", train_path))
-        val_data = plugin.load(settings.data_path("validation", val_path))
-    lineage = collect(settings.root, env)
     store = store or choose_store(env)
+    # A store that does not exist yet is created in a side process while the data loads.
+    with Creation.start(store.uri) as creation:
+        plugin = settings.plugin()
+        pipeline = estimator.build(plugin, model_config)
+        progress.say("loading data…")
+        with _timed(timings, "load"):
+            train_data = plugin.load(settings.data_path("train", train_path))
+            val_data = plugin.load(settings.data_path("validation", val_path))
+        lineage = collect(settings.root, env)
+        if creation.pending:
+            _import_ahead()
+        creation.wait()
     retries = settings.tracking.connect_retries
     progress.say(f"connecting to tracking store {tracking.display_uri(store.uri)}…")
     try:
@@ -142,6 +182,13 @@ def train(
 
     import mlflow
 
+    names = settings.tracking
+    if (
+        warm.enabled
+        and store.skipped_reason is None
+        and registry.champion(client, names.production, names.champion_alias) is not None
+    ):
+        warm.spawn_champion()
     experiment_id = _experiment(client, settings.tracking.experiment, store.artifact_location)
     with tracked_run(
         client, retries, experiment_id=experiment_id, parent_run_id=parent_run_id
@@ -210,7 +257,7 @@ def train(
         serving = None
         if settings.serving.check or check_requirements:
             with _timed(timings, "serving"):
-                serving = _serving(settings, info.model_uri, champ, check_requirements)
+                serving = _serving(settings, info.model_uri, champ, warm, check_requirements)
             mlflow.set_tag("serving.passed", str(serving.passed).lower())
         unservable = serving is not None and not serving.passed
         version = None
@@ -279,27 +326,48 @@ def train(
     )
 
 
+def _import_ahead() -> None:
+    """The modules this job imports anyway, imported while a side process creates the store."""
+    import importlib
+
+    for name in (
+        "mlflow.sklearn",
+        "mlflow.store.tracking.sqlalchemy_store",
+        "mlflow.store.model_registry.sqlalchemy_store",
+        "skops.io",
+    ):
+        importlib.import_module(name)
+
+
+def _serving_options(settings: Settings, check_requirements: bool) -> Options:
+    config = settings.serving
+    return Options(
+        batch=config.latency_batch,
+        repeats=config.latency_repeats,
+        startup_timeout_s=config.startup_timeout_s,
+        request_timeout_s=config.request_timeout_s,
+        requirements=config.requirements or check_requirements,
+    )
+
+
 def _serving(
-    settings: Settings, model_uri: str, champ: Champion | None, check_requirements: bool
+    settings: Settings,
+    model_uri: str,
+    champ: Champion | None,
+    warm: WarmServers,
+    check_requirements: bool,
 ) -> Serving:
     """The serving contract on the logged candidate, with the champion's latency beside it."""
-    from trip_duration.serving.check import Options, serve_check
-
-    config = settings.serving
     names = settings.tracking
     champion_uri = None
     if champ is not None:
-        champion_uri = f"models:/{names.registered_model}@{names.champion_alias}"
+        champion_uri = f"models:/{names.production}@{names.champion_alias}"
     return serve_check(
         model_uri,
         champion_uri=champion_uri,
-        options=Options(
-            batch=config.latency_batch,
-            repeats=config.latency_repeats,
-            startup_timeout_s=config.startup_timeout_s,
-            request_timeout_s=config.request_timeout_s,
-            requirements=config.requirements or check_requirements,
-        ),
+        options=_serving_options(settings, check_requirements),
+        candidate_server=warm.candidate,
+        champion_server=warm.champion,
     )
 
 

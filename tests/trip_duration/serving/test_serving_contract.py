@@ -211,3 +211,67 @@ def test_the_requirements_option_adds_the_clean_environment_check(good_model: st
     assert serving.passed, serving.failed_request
     assert serving.checks[-1].name == "requirements"
     assert serving.requirements_checked is True
+
+
+@pytest.fixture(scope="module")
+def mlflow_models_serve(served):
+    """`mlflow models serve --env-manager local` on the same model folder, for comparison."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from trip_duration.serving.server import scrubbed_env
+
+    _, model_dir = served
+    probe = ScoringServer(model_dir)
+    serve = ["models", "serve", "-m", str(model_dir), "--env-manager", "local"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mlflow", *serve, "-h", "127.0.0.1", "-p", str(probe.port)],
+        env=scrubbed_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 240
+    print("waiting (≤240 s) for `mlflow models serve` to answer /ping")
+    try:
+        while not probe_answers(probe):
+            assert process.poll() is None, "mlflow models serve exited"
+            assert time.monotonic() < deadline, "mlflow models serve did not answer /ping"
+            time.sleep(0.25)
+        yield probe
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+def probe_answers(probe: ScoringServer) -> bool:
+    try:
+        return probe.get("/ping", timeout=2.0).status == 200
+    except OSError:
+        probe._drop_connection()
+        return False
+
+
+def test_the_host_answers_every_request_as_mlflow_models_serve_does(
+    served, mlflow_models_serve
+) -> None:
+    """The early-started host runs MLflow's own scoring app: same status, same body, for the
+    good requests and for each malformed one."""
+    server, model_dir = served
+    example = load_example(model_dir)
+    frame = example.frame.astype(object)
+    frame[example.numeric_columns[0]] = "not-a-number"
+    bodies = {
+        "split": example.split_body,
+        "records": records_body(example.frame),
+        "missing column": records_body(example.frame.drop(columns=example.frame.columns[0])),
+        "wrong type": records_body(frame),
+        "empty": b"",
+        "not JSON": b"{this is not json",
+    }
+    for name, body in bodies.items():
+        ours, theirs = server.post(body), mlflow_models_serve.post(body)
+        assert (name, ours.status) == (name, theirs.status)
+        assert ours.json() == theirs.json(), name
