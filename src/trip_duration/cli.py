@@ -19,9 +19,14 @@ import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from trip_duration import progress
 from trip_duration.errors import NoCandidateError, UsageError, UserError
+
+if TYPE_CHECKING:
+    from trip_duration.tracking.newstore import Creation
+    from trip_duration.tracking.store import Store
 
 EXIT_ERROR = 1
 EXIT_GATE_FAILED = 3
@@ -328,6 +333,16 @@ def _default_report(settings) -> Path:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from trip_duration.tracking.newstore import Creation
+    from trip_duration.tracking.store import choose_store
+
+    # First, before the heavy imports: a store that does not exist yet is made meanwhile.
+    store = choose_store(os.environ)
+    with Creation.start(store.uri) as creation:
+        return _train_and_report(args, store, creation)
+
+
+def _train_and_report(args: argparse.Namespace, store: Store, creation: Creation) -> int:
     from trip_duration.config import parse_param
     from trip_duration.report.document import check_writable
     from trip_duration.report.markdown import render_configured
@@ -344,6 +359,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         params=params,
         fallback_local=args.fallback_local,
         check_requirements=args.check_requirements,
+        store=store,
+        creation=creation,
     )
     report.write(path)
     markdown = path.with_suffix(".md")

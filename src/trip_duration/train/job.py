@@ -9,15 +9,11 @@ MLflow's scoring server cannot serve is reported, with the failing request, and 
 
 from __future__ import annotations
 
-import atexit
 import importlib.metadata
 import os
-import shutil
-import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +43,8 @@ from trip_duration.tracking import connection as tracking
 from trip_duration.tracking.lineage import collect
 from trip_duration.tracking.newstore import Creation
 from trip_duration.tracking.runs import tracked_run
+from trip_duration.tracking.store import Store, choose_store
+from trip_duration.tracking.store import ephemeral as _ephemeral
 from trip_duration.train import estimator, evaluation
 from trip_duration.train.gate import decide
 
@@ -54,37 +52,6 @@ if TYPE_CHECKING:
     from mlflow import MlflowClient
 
 SERVING_PACKAGES = ("mlflow", "scikit-learn", "pandas", "numpy", "scipy", "cloudpickle")
-
-
-@dataclass(frozen=True)
-class Store:
-    """Where this run is tracked, and why the champion comparison is skipped, if it is."""
-
-    uri: str
-    skipped_reason: str | None = None
-    artifact_location: str | None = None
-
-
-def choose_store(env: Mapping[str, str]) -> Store:
-    """The configured store; in CI without one (a fork PR), an ephemeral store that says so."""
-    configured = env.get("MLFLOW_TRACKING_URI", "").strip()
-    if not configured and env.get("GITHUB_ACTIONS") == "true":
-        return _ephemeral(
-            "no tracking server is configured for this run (MLFLOW_TRACKING_URI is empty; "
-            "pull requests from forks get no secrets)"
-        )
-    return Store(configured or tracking.DEFAULT_URI)
-
-
-def _ephemeral(reason: str) -> Store:
-    """A throwaway store in the temporary folder, removed when the process exits."""
-    folder = Path(tempfile.mkdtemp(prefix="trip-duration-mlflow-"))
-    atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    return Store(
-        uri=f"sqlite:///{folder / 'mlflow.db'}",
-        skipped_reason=reason,
-        artifact_location=(folder / "artifacts").as_uri(),
-    )
 
 
 @contextmanager
@@ -109,11 +76,13 @@ def train(
     tuning: Tuning | None = None,
     parent_run_id: str | None = None,
     store: Store | None = None,
+    creation: Creation | None = None,
 ) -> Report:
     """Run the whole job and return the report (the caller writes and prints it).
 
     A tuning search passes its winner (`estimator_path`, `params`), its record (`tuning`), its
-    parent run to nest under, and the store it already opened.
+    parent run to nest under, and the store it already opened. The CLI passes the store and
+    its `creation`, started before the heavy imports, so a new store is made meanwhile.
     With the serving check on, an unservable candidate is not registered: the report comes back
     with a failed status that says why, and the caller exits non-zero.
     """
@@ -132,6 +101,7 @@ def train(
             tuning=tuning,
             parent_run_id=parent_run_id,
             store=store,
+            creation=creation,
         )
 
 
@@ -149,6 +119,7 @@ def _train(
     tuning: Tuning | None,
     parent_run_id: str | None,
     store: Store | None,
+    creation: Creation | None,
 ) -> Report:
     started = time.perf_counter()
     timings: dict[str, float] = {}
@@ -159,7 +130,7 @@ def _train(
     )
     store = store or choose_store(env)
     # A store that does not exist yet is created in a side process while the data loads.
-    with Creation.start(store.uri) as creation:
+    with creation or Creation.start(store.uri) as creation:
         plugin = settings.plugin()
         pipeline = estimator.build(plugin, model_config)
         progress.say("loading data…")
@@ -337,6 +308,13 @@ def _import_ahead() -> None:
         "skops.io",
     ):
         importlib.import_module(name)
+    # The check `log_model` makes of the pinned requirements against this environment: its
+    # first call maps every installed distribution to its modules (a few tenths of a second).
+    from mlflow.utils import requirements_utils
+
+    check = getattr(requirements_utils, "warn_dependency_requirement_mismatches", None)
+    if check is not None:
+        check(_pip_requirements())
 
 
 def _serving_options(settings: Settings, check_requirements: bool) -> Options:
@@ -399,6 +377,7 @@ def _log_datasets(
     import mlflow
 
     infos = []
+    datasets, contexts = [], []
     for role, context, trips in (
         ("train", "training", train_data),
         ("validation", "validation", val_data),
@@ -406,7 +385,8 @@ def _log_datasets(
         dataset = mlflow.data.from_pandas(
             trips.frame, source=str(trips.path), name=trips.path.name, targets=plugin.target.name
         )
-        mlflow.log_input(dataset, context=context)
+        datasets.append(dataset)
+        contexts.append(context)
         infos.append(
             DatasetInfo(
                 role=role,
@@ -416,6 +396,8 @@ def _log_datasets(
                 digest=dataset.digest,
             )
         )
+    # One store call for both.
+    mlflow.log_inputs(datasets=datasets, contexts=contexts, tags_list=[None] * len(datasets))
     return infos
 
 
