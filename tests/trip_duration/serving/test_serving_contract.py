@@ -179,12 +179,21 @@ with ScoringServer(Path(sys.argv[1]), startup_timeout_s=240) as server:
 """
 
 
-def test_sigterm_stops_the_scoring_server_too(good_model: str) -> None:
-    """A cancelled CI job sends SIGTERM; the server (in a session of its own) must not outlive
-    the check."""
+@pytest.mark.parametrize(
+    ("signum", "status"),
+    [("SIGTERM", 143), ("SIGKILL", -9)],
+    ids=["sigterm-unwinds", "sigkill-no-cleanup-runs"],
+)
+def test_a_stopped_check_takes_its_scoring_server_along(
+    good_model: str, signum: str, status: int
+) -> None:
+    """A cancelled CI job sends SIGTERM, and the check unwinds through `stop`; even a SIGKILL,
+    where nothing of ours runs, must not leave the server (in a session of its own) running:
+    it exits when its stdin closes."""
     import signal
     import socket
     import subprocess
+    import time
 
     model_dir = download(good_model)
     holder = subprocess.Popen(
@@ -194,8 +203,15 @@ def test_sigterm_stops_the_scoring_server_too(good_model: str) -> None:
         port = int(holder.stdout.readline())
         with socket.create_connection(("127.0.0.1", port), timeout=5):
             pass
-        holder.send_signal(signal.SIGTERM)
-        assert holder.wait(timeout=60) == 128 + signal.SIGTERM
+        holder.send_signal(getattr(signal, signum))
+        assert holder.wait(timeout=60) == status
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=5).close()
+            except ConnectionRefusedError:
+                break
+            time.sleep(0.2)
         with (
             pytest.raises(ConnectionRefusedError),
             socket.create_connection(("127.0.0.1", port), timeout=5),
