@@ -14,11 +14,19 @@ from trip_duration.tracking import newstore
 from trip_duration.tracking.newstore import Creation, create, new_sqlite_path
 
 
-def _schema(path: Path) -> tuple[list[str], list[tuple[str, ...]]]:
+def _schema(path: Path) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
+    """Every table and index with its clauses, and the alembic revision.
+
+    Clauses are compared as a set per statement: MLflow's own migrations write a table's
+    CHECK constraints in an order that varies with PYTHONHASHSEED.
+    """
     with sqlite3.connect(path) as db:
-        sql = sorted(r[0] for r in db.execute("select sql from sqlite_master where sql not null"))
+        rows = db.execute("select sql from sqlite_master where sql not null").fetchall()
         revision = db.execute("select version_num from alembic_version").fetchall()
-    return sql, revision
+    statements = sorted(
+        tuple(sorted(line.strip().rstrip(",") for line in sql.splitlines())) for (sql,) in rows
+    )
+    return statements, revision
 
 
 def _leftovers(folder: Path) -> list[str]:
