@@ -278,7 +278,9 @@ def test_concurrent_promotions_stay_consistent_on_postgresql(team: Team) -> None
         racers = [_promote_process(team, config, r.candidate.version) for r in better.values()]
         codes = [p.wait(timeout=600) for p in racers]
         logs = [p.stdout.read().decode() for p in racers]
-        assert set(codes) <= {0, EXIT_GATE_FAILED}, logs
+        allowed = (0, EXIT_GATE_FAILED)
+        failed = [log for code, log in zip(codes, logs, strict=True) if code not in allowed]
+        assert failed == [], f"round {round_}: " + " | ".join(f[-1500:] for f in failed)
         with team.user() as client:
             champion = registry.champion(client, production, "champion")
             assert champion.tags[TAG_CANDIDATE] == best, (round_, logs)
