@@ -6,14 +6,17 @@ idempotent. It works through the server's own REST API (users, permissions, expe
 registered models), so it needs no access to the server's databases.
 
 What it creates, with the names from `[tool.trip-duration.tracking]`:
-- the experiment and both registered models (candidates and production), owned by the admin,
-  *before* any CI user exists: on MLflow, whoever creates a resource becomes its MANAGE owner;
+- the experiment, both registered models (candidates and production) and the production
+  model's promotion lock, owned by the admin *before* any CI user exists: on MLflow, whoever
+  creates a resource becomes its MANAGE owner;
 - the PR user: EDIT on the experiment (runs, logged models) and on the candidates model
   (register versions), READ on the production model (compare with the champion), and DENY on
   the production promotion lock, so it cannot block promotions by holding it;
 - the promotion user: EDIT on the experiment (its promotion runs, reading artifacts), READ on
-  the candidates model, EDIT on the production model (copy versions, move the alias).
-Neither gets MANAGE, which would allow deleting versions and granting permissions.
+  the candidates model, EDIT on the production model (copy versions, move the alias), and
+  MANAGE on the promotion lock only (its tickets are versions, and deleting a version, its own
+  or a dead job's, needs MANAGE).
+Neither gets MANAGE on a model, which would allow deleting versions and granting permissions.
 
 Usage (credentials come from the environment, never from the command line):
     export MLFLOW_TRACKING_URI=https://mlflow.example.com
@@ -101,7 +104,8 @@ def setup(config: Path | None, pr_user: str, promote_user: str) -> list[str]:
         experiment.experiment_id if experiment else client.create_experiment(tracking.experiment)
     )
     done.append(f"experiment {tracking.experiment!r} (id {experiment_id})")
-    for name in (tracking.registered_model, tracking.production):
+    lock = tracking.production + LOCK_SUFFIX
+    for name in (tracking.registered_model, tracking.production, lock):
         try:
             client.create_registered_model(name)
             done.append(f"registered model {name!r} created")
@@ -115,10 +119,11 @@ def setup(config: Path | None, pr_user: str, promote_user: str) -> list[str]:
         (pr_user, "experiment", experiment_id, "EDIT"),
         (pr_user, "registered_model", tracking.registered_model, "EDIT"),
         (pr_user, "registered_model", tracking.production, "READ"),
-        (pr_user, "registered_model", tracking.production + LOCK_SUFFIX, "DENY"),
+        (pr_user, "registered_model", lock, "DENY"),
         (promote_user, "experiment", experiment_id, "EDIT"),
         (promote_user, "registered_model", tracking.registered_model, "READ"),
         (promote_user, "registered_model", tracking.production, "EDIT"),
+        (promote_user, "registered_model", lock, "MANAGE"),
     ]
     for user, kind, resource, permission in grants:
         grant(auth, user, kind, resource, permission)

@@ -3,8 +3,8 @@
 Production is the `champion` alias (never the deprecated stages). Each promotion writes the
 version it replaced onto the promoted version (`replaced_version`) *before* moving the alias,
 so a rollback record exists whenever the alias has moved. Promotions and rollbacks hold a
-lock: a registered model under a reserved name, whose creation is atomic in every MLflow
-store, so two merges landing at once are decided one after the other on fresh state.
+lock (a queue of versions of a reserved registered model, see `lock`), so two merges landing
+at once are decided one after the other on fresh state.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
@@ -17,6 +18,7 @@ import pytest
 
 from support.stores import sqlite_store
 from trip_duration.errors import UserError
+from trip_duration.registry import lock
 from trip_duration.registry import versions as registry
 
 pytestmark = pytest.mark.slow  # real processes against an MLflow store
@@ -32,6 +34,22 @@ HOLDER = textwrap.dedent(
     with registry.promotion_lock(client, name):
         print("held", flush=True)
         time.sleep(600)
+    """
+)
+JOB = textwrap.dedent(
+    """
+    import sys, time
+    from mlflow import MlflowClient
+    from trip_duration.registry import versions as registry
+
+    uri, name, out = sys.argv[1], sys.argv[2], sys.argv[3]
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    with registry.promotion_lock(client, name, wait_s=120):
+        start = time.time()
+        time.sleep(0.4)
+        end = time.time()
+    with open(out, "a", encoding="utf-8") as spans:
+        spans.write(f"{start} {end}\\n")
     """
 )
 DEAD_HOLDER_BOUND_S = 35.0
@@ -56,22 +74,31 @@ def name() -> str:
 
 
 def lock_tags(client, name: str) -> dict[str, str] | None:
-    found = client.search_registered_models(f"name = '{name}{registry.LOCK_SUFFIX}'")
-    return dict(found[0].tags) if found else None
+    held = lock.holder(client, name)
+    return held.tags if held else None
 
 
-@pytest.fixture
-def holder(store: str, name: str, tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
-    """A separate process holding `name`'s promotion lock (it says "held" once it has it)."""
-    script = tmp_path / "holder.py"
-    script.write_text(HOLDER, encoding="utf-8")
-    process = subprocess.Popen(
-        [sys.executable, str(script), store, name],
+def owners(client, name: str) -> list[str]:
+    """The owners of the live tickets, the holder first."""
+    return [t.owner for t in lock.queue(client, lock.lock_name(name))]
+
+
+def _run(source: str, tmp_path: Path, *args: str) -> subprocess.Popen[str]:
+    script = tmp_path / f"job-{uuid.uuid4().hex[:6]}.py"
+    script.write_text(source, encoding="utf-8")
+    return subprocess.Popen(
+        [sys.executable, str(script), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         cwd=tmp_path,
     )
+
+
+@pytest.fixture
+def holder(store: str, name: str, tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
+    """A separate process holding `name`'s promotion lock (it says "held" once it has it)."""
+    process = _run(HOLDER, tmp_path, store, name)
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
@@ -89,6 +116,47 @@ def test_sigterm_releases_the_lock(client, name: str, holder: subprocess.Popen[s
     code = holder.wait(timeout=30)
     assert code == 128 + signal.SIGTERM, "the holder unwinds and exits as terminated"
     assert lock_tags(client, name) is None, "a terminated holder leaves no lock behind"
+
+
+def test_sigterm_while_waiting_leaves_no_ticket(
+    client, store: str, name: str, holder: subprocess.Popen[str], tmp_path: Path
+) -> None:
+    held_by = owners(client, name)
+    waiter = _run(HOLDER, tmp_path, store, name)
+    try:
+        deadline = time.monotonic() + 60
+        while len(owners(client, name)) < 2:
+            assert time.monotonic() < deadline, "the waiter never queued behind the holder"
+            assert waiter.poll() is None, waiter.stderr.read() if waiter.stderr else ""
+            time.sleep(0.2)
+        waiter.send_signal(signal.SIGTERM)
+        assert waiter.wait(timeout=30) == 128 + signal.SIGTERM
+    finally:
+        if waiter.poll() is None:
+            waiter.kill()
+        waiter.wait(timeout=30)
+    assert owners(client, name) == held_by, "the waiter's ticket is gone, the holder's stays"
+    assert holder.poll() is None
+
+
+def test_racing_jobs_hold_the_lock_one_at_a_time(
+    client, store: str, name: str, tmp_path: Path
+) -> None:
+    spans = tmp_path / "spans.txt"
+    jobs = [_run(JOB, tmp_path, store, name, str(spans)) for _ in range(4)]
+    try:
+        codes = [job.wait(timeout=240) for job in jobs]
+    finally:
+        for job in jobs:
+            if job.poll() is None:
+                job.kill()
+    errors = [job.stderr.read() for job in jobs if job.stderr]
+    assert codes == [0] * len(jobs), errors
+    held = sorted(tuple(map(float, line.split())) for line in spans.read_text().splitlines())
+    assert len(held) == len(jobs)
+    for (_, end), (start, _) in itertools.pairwise(held):
+        assert end <= start, f"two jobs held the lock at once: {held}"
+    assert owners(client, name) == [], "every job deleted its ticket"
 
 
 def test_a_killed_holders_lock_is_taken_over_within_the_bound(
@@ -140,8 +208,10 @@ def test_stale_holders_are_recognised(
     from trip_duration.registry.lock import machine
 
     stamp = f"{time.time() - heartbeat_age_s:.3f}"
-    client.create_registered_model(
+    client.create_registered_model(name + registry.LOCK_SUFFIX)
+    client.create_model_version(
         name + registry.LOCK_SUFFIX,
+        source=lock.TICKET_SOURCE,
         tags={
             "owner": "gone:1:dead",
             "machine": machine() if where == "here" else "runner-elsewhere/pid:[4026531836]",

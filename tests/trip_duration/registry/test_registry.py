@@ -12,6 +12,7 @@ import pytest
 
 from support.stores import sqlite_store
 from trip_duration.errors import UserError
+from trip_duration.registry import lock
 from trip_duration.registry import versions as registry
 
 pytestmark = pytest.mark.slow  # trains or registers models in an MLflow store
@@ -53,8 +54,20 @@ def add_version(client, name: str) -> Callable[..., str]:
 
 
 def lock_tags(client, name: str) -> dict[str, str] | None:
-    found = client.search_registered_models(f"name = '{name}{registry.LOCK_SUFFIX}'")
-    return dict(found[0].tags) if found else None
+    """The tags of the ticket that holds `name`'s lock, or None when nobody holds it."""
+    held = lock.holder(client, name)
+    return held.tags if held else None
+
+
+def plant(client, name: str, **tags: str) -> str:
+    """Queue a ticket as another job would, with these tags; return its version."""
+    from mlflow.exceptions import MlflowException
+
+    with contextlib.suppress(MlflowException):
+        client.create_registered_model(name + registry.LOCK_SUFFIX)
+    return client.create_model_version(
+        name + registry.LOCK_SUFFIX, source=lock.TICKET_SOURCE, tags=tags
+    ).version
 
 
 def test_lock_is_held_inside_the_block_and_released_after(client, name: str) -> None:
@@ -95,14 +108,22 @@ def test_second_holder_waits_then_times_out_naming_the_lock(client, name: str) -
 
 
 def test_stale_lock_is_taken_over(client, name: str) -> None:
-    lock = name + registry.LOCK_SUFFIX
-    client.create_registered_model(
-        lock, tags={"owner": "crashed-runner:1:dead", "acquired_at": f"{time.time() - 3600:.3f}"}
-    )
+    plant(client, name, owner="crashed-runner:1:dead", acquired_at=f"{time.time() - 3600:.3f}")
 
     with registry.promotion_lock(client, name, stale_s=900, wait_s=5, sleep=lambda s: None):
         assert lock_tags(client, name)["owner"] != "crashed-runner:1:dead"
     assert lock_tags(client, name) is None
+
+
+def test_the_lock_model_outlives_its_holders(client, name: str) -> None:
+    """Deleting it would, on an auth server, sweep the grants of the job that makes it next."""
+    tickets = []
+    for _ in range(2):
+        with registry.promotion_lock(client, name):
+            tickets.append(lock.holder(client, name).version)
+        assert client.get_registered_model(name + registry.LOCK_SUFFIX).name
+        assert lock.holder(client, name) is None
+    assert tickets[1] > tickets[0], "a ticket number is never handed out twice"
 
 
 def test_lock_is_released_when_the_block_raises(client, name: str) -> None:
@@ -115,12 +136,12 @@ def test_lock_is_released_when_the_block_raises(client, name: str) -> None:
 
 
 def test_lock_taken_over_by_someone_else_is_left_alone(client, name: str) -> None:
-    lock = name + registry.LOCK_SUFFIX
     successor = {"owner": "other-runner:2:beef", "acquired_at": f"{time.time():.3f}"}
 
     with registry.promotion_lock(client, name):
-        client.delete_registered_model(lock)
-        client.create_registered_model(lock, tags=successor)
+        mine = lock.holder(client, name)
+        client.delete_model_version(name + registry.LOCK_SUFFIX, str(mine.version))
+        plant(client, name, **successor)
 
     assert lock_tags(client, name) == successor
 

@@ -24,6 +24,7 @@ from support.github_api import FakeGitHub
 from support.project import Project
 from support.team_server import ADMIN, PR_USER, PROMOTE_USER, TeamServer
 from trip_duration.cli import EXIT_GATE_FAILED
+from trip_duration.registry import lock
 from trip_duration.registry import versions as registry
 from trip_duration.registry.promotion import TAG_CANDIDATE
 from trip_duration.report.document import load_report
@@ -156,7 +157,10 @@ def test_the_pr_credential_registers_but_cannot_touch_production(
         "tag the production model": lambda pr: pr.set_registered_model_tag(
             team.production, "owner", "mallory"
         ),
-        "take the promotion lock": lambda pr: pr.create_registered_model(
+        "queue for the promotion lock": lambda pr: pr.create_model_version(
+            team.production + registry.LOCK_SUFFIX, source=lock.TICKET_SOURCE
+        ),
+        "make the promotion lock anew": lambda pr: pr.create_registered_model(
             team.production + registry.LOCK_SUFFIX
         ),
     }
@@ -269,10 +273,14 @@ def test_concurrent_promotions_stay_consistent_on_postgresql(team: Team) -> None
         config = team.project.root / f"round-{round_}.toml"
         config.write_text(team.project.config.read_text().replace(team.production, production))
         with team.user() as admin:  # what setup_team_server.py does for a production model
+            auth = get_app_client("basic-auth", tracking_uri=team.server.url)
             admin.create_registered_model(production)
-            get_app_client("basic-auth", tracking_uri=team.server.url).grant_user_permission(
-                PROMOTE_USER, "registered_model", production, "EDIT"
-            )
+            auth.grant_user_permission(PROMOTE_USER, "registered_model", production, "EDIT")
+            if round_ % 2:  # else the first promotion makes the lock, and owns it
+                admin.create_registered_model(production + registry.LOCK_SUFFIX)
+                auth.grant_user_permission(
+                    PROMOTE_USER, "registered_model", production + registry.LOCK_SUFFIX, "MANAGE"
+                )
         first = _promote_process(team, config, base.candidate.version)
         assert first.wait(timeout=300) == 0, first.stdout.read().decode()
         racers = [_promote_process(team, config, r.candidate.version) for r in better.values()]
@@ -289,5 +297,8 @@ def test_concurrent_promotions_stay_consistent_on_postgresql(team: Team) -> None
             assert len(sources) == len(set(sources)), f"round {round_}: a candidate copied twice"
             replaced = client.get_model_version(production, champion.tags[registry.TAG_REPLACED])
             assert replaced.tags.get(registry.TAG_PROMOTED_AT), "the rollback target was champion"
-            names = {m.name for m in client.search_registered_models()}
-        assert production + registry.LOCK_SUFFIX not in names, "the lock was released"
+            assert lock.holder(client, production) is None, "every ticket was deleted"
+            kept = auth.get_user_permission(
+                PROMOTE_USER, "registered_model", production + registry.LOCK_SUFFIX
+            )
+        assert kept.permission == "MANAGE", f"round {round_}: the lock's grant was swept"
