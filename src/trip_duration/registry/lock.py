@@ -96,7 +96,7 @@ def queue(client: MlflowClient, lock: str) -> list[Ticket]:
         tickets += [Ticket(int(v.version), dict(v.tags)) for v in page]
         token = page.token
         if not token:
-            return sorted(tickets, key=lambda t: t.version)
+            return tickets
     raise UserError(
         f"registered model {lock!r} has more than {PAGE * MAX_PAGES} live tickets: delete the "
         "versions of jobs that are no longer running"
@@ -354,14 +354,6 @@ def _delete(client: MlflowClient, lock: str, version: int) -> None:
 
 def _release(client: MlflowClient, lock: str, owner: str) -> None:
     """Delete this job's tickets only: one taken over meanwhile is already gone."""
-    from mlflow.exceptions import MlflowException
-
-    try:
-        tickets = queue(client, lock)
-    except MlflowException as exc:
-        if _code(exc) == "RESOURCE_DOES_NOT_EXIST":
-            return
-        raise
-    for ticket in tickets:
+    for ticket in queue(client, lock):
         if ticket.owner == owner:
             _delete(client, lock, ticket.version)
