@@ -11,13 +11,13 @@ are comparable. Peak memory is traced per pipeline (Python and NumPy allocations
 tracemalloc, plus Arrow's memory pool).
 
 Two more sections, each against a baseline measured by the same command:
-- `--predict`: `trip-duration predict` (streamed by row group) against reading the whole file
+- `--predict`: `mlgate predict` (streamed by row group) against reading the whole file
   and predicting at once, with rows per second and the peak resident memory of each process;
 - `--real-train PATH --real-val PATH`: on real TLC rows (split outside the repository), this
   model against the course's pipeline, both scored on every validation row whose duration is
   1-60 minutes with nothing else dropped (meter faults and zero distances included).
 
-A second part times whole processes: `trip-duration train` (track, log the model, score it as
+A second part times whole processes: `mlgate train` (track, log the model, score it as
 served, compare, gate, register, report) against the course's tracked training cell (read both
 months, DictVectorizer, Lasso(0.1), `log_param`, `log_metric`, `mlflow.sklearn.log_model`),
 each into a new sqlite store, alternating, on the same two months (`--train-month`/`--val-month`,
@@ -29,7 +29,7 @@ Usage: uv run python scripts/benchmark.py [--sizes 70000 2000000] [--repeats 3]
        uv run python scripts/benchmark.py --tuning [--trials 30]   (see benchmark_tuning.py)
 Prints tables; ratios against the baseline of the same run are the figures to quote.
 
-`--monitor` measures `trip-duration monitor` instead: the real command, each run in its own
+`--monitor` measures `mlgate monitor` instead: the real command, each run in its own
 process (CPU time and peak resident memory of that process), against a champion trained on a
 small month, on reference and current months of each size; the baseline is a process that only
 loads the same two files through the plug-in.
@@ -59,8 +59,8 @@ from sklearn.feature_extraction import DictVectorizer
 from sklearn.linear_model import Lasso
 
 from green_taxi.plugin import GreenTaxi, TaxiOptions
-from trip_duration.config import ModelConfig
-from trip_duration.train import estimator
+from mlgate.config import ModelConfig
+from mlgate.train import estimator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import make_sample
@@ -199,7 +199,7 @@ def end_to_end(train_path: Path, val_path: Path, repeats: int) -> None:
     `train` runs as configured (with the serving contract: MLflow's scoring app served from a
     subprocess) and once more with `[serving] check = false`, to show what each part costs.
     """
-    cli = Path(sys.executable).with_name("trip-duration")
+    cli = Path(sys.executable).with_name("mlgate")
     env = {**os.environ, "MLFLOW_LOGGING_LEVEL": "WARNING"}
     env.pop("GITHUB_ACTIONS", None)
     names = ("course cell", "train (serving contract on)", "train (serving contract off)")
@@ -209,8 +209,8 @@ def end_to_end(train_path: Path, val_path: Path, repeats: int) -> None:
         text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
         unchecked.write_text(
             text.replace(
-                "[tool.trip-duration.serving]\ncheck = true",
-                "[tool.trip-duration.serving]\ncheck = false",
+                "[tool.mlgate.serving]\ncheck = true",
+                "[tool.mlgate.serving]\ncheck = false",
             ),
             encoding="utf-8",
         )
@@ -237,7 +237,7 @@ def end_to_end(train_path: Path, val_path: Path, repeats: int) -> None:
         print(f"{name} / course cell: {medians[name] / medians[names[0]]:.2f}")
 
 
-# --- batch scoring: `trip-duration predict` against scoring the whole file at once ----------
+# --- batch scoring: `mlgate predict` against scoring the whole file at once ----------
 
 _PEAK_RSS = """
 import json, resource, subprocess, sys, time
@@ -279,9 +279,9 @@ def _peak(command: list[str], env: dict[str, str]) -> Result:
 
 def _registered_model(folder: Path, env: dict[str, str]) -> tuple[str, Path]:
     """Train and register the project's model on the committed sample in a throwaway store."""
-    from trip_duration.config import load_settings
-    from trip_duration.serving.check import download
-    from trip_duration.train.job import train
+    from mlgate.config import load_settings
+    from mlgate.serving.check import download
+    from mlgate.train.job import train
 
     os.environ.update(env)
     settings = load_settings(ROOT / "pyproject.toml", overrides={"serving": {"check": False}})
@@ -299,7 +299,7 @@ def predict_benchmark(sizes: list[int]) -> None:
         }
         env.pop("GITHUB_ACTIONS", None)
         version, model_dir = _registered_model(folder, env)
-        cli = [sys.executable, "-m", "trip_duration.cli", "--config", str(ROOT / "pyproject.toml")]
+        cli = [sys.executable, "-m", "mlgate.cli", "--config", str(ROOT / "pyproject.toml")]
         print(f"\nbatch scoring (model v{version}); peak = resident memory of the process")
         print(f"{'rows':>10} {'how':>22} {'seconds':>8} {'rows/s':>10} {'peak MB':>8}")
         for rows in sizes:
@@ -512,7 +512,7 @@ latency_repeats = 2
 LOAD_ONLY = """
 import sys
 from pathlib import Path
-from trip_duration.config import load_settings
+from mlgate.config import load_settings
 plugin = load_settings(Path(sys.argv[1])).plugin()
 for path in sys.argv[2:]:
     plugin.load(Path(path))
@@ -536,12 +536,12 @@ def _child(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
 
 def monitor_benchmark(sizes: list[int]) -> int:
     """`monitor` per size, in its own process; linear in rows, and under 1 GB at 2M rows."""
-    exe = Path(sys.executable).parent / "trip-duration"
+    exe = Path(sys.executable).parent / "mlgate"
     with tempfile.TemporaryDirectory(prefix="benchmark-monitor-") as tmp:
         folder = Path(tmp)
         env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{folder / 'mlflow.db'}"}
         train, val = make_months(folder, 20_000)
-        config = folder / "trip-duration.toml"
+        config = folder / "mlgate.toml"
         data = f'[data]\ntrain = "{train}"\nvalidation = "{val}"\n'
         config.write_text(MONITOR_CONFIG + data, encoding="utf-8")
         trained = [str(exe), "--config", str(config)]

@@ -1,7 +1,7 @@
 """Tuning benchmark: the configured search on the committed sample, and what tracking costs.
 
-1. PR time: `trip-duration tune` as the PR workflow runs it (the search of
-   `[tool.trip-duration.tuning]` with its budget, then refit, logging, champion comparison,
+1. PR time: `mlgate tune` as the PR workflow runs it (the search of
+   `[tool.mlgate.tuning]` with its budget, then refit, logging, champion comparison,
    gate, registration and report), on `data/`, against a fresh local MLflow store.
 2. Tracking overhead: the same seeded study twice in this process, once with Optuna alone and
    once with every trial logged as a nested MLflow run. The studies are identical (same seed,
@@ -25,14 +25,14 @@ LIMIT_S = 120.0
 
 
 def _settings():
-    from trip_duration.config import load_settings
+    from mlgate.config import load_settings
 
     return load_settings(ROOT / "pyproject.toml")
 
 
 def pr_time(trials: int, folder: Path) -> tuple[float, str]:
     """Seconds for the whole `tune` job, and its one-line outcome."""
-    from trip_duration.tuning.job import tune
+    from mlgate.tuning.job import tune
 
     env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{folder / 'pr.db'}"}
     env.pop("GITHUB_ACTIONS", None)
@@ -49,11 +49,11 @@ def pr_time(trials: int, folder: Path) -> tuple[float, str]:
 
 def search_time(trials: int, tracked_uri: str | None, name: str) -> tuple[float, float, int]:
     """(search seconds, seconds spent in tracking, trials) for one study."""
-    from trip_duration.tracking import connection as tracking
-    from trip_duration.tuning import search
-    from trip_duration.tuning.job import effective
-    from trip_duration.tuning.objective import Objective
-    from trip_duration.tuning.tracking import StudyRuns
+    from mlgate.tracking import connection as tracking
+    from mlgate.tuning import search
+    from mlgate.tuning.job import effective
+    from mlgate.tuning.objective import Objective
+    from mlgate.tuning.tracking import StudyRuns
 
     settings = _settings()
     config = effective(settings.tuning, trials=trials)
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trials", type=int, default=30)
     parser.add_argument("--repeats", type=int, default=3, help="studies per variant (median)")
     args = parser.parse_args(argv)
-    from trip_duration import progress
+    from mlgate import progress
 
     progress.configure(quiet=True)
     with tempfile.TemporaryDirectory() as tmp:

@@ -10,7 +10,7 @@ way `train` fits it (no MLflow needed, so it runs in seconds):
 - optionally a real TLC month against its own other half (`--real PATH`): the file is split
   into its first and second half of rows in a temporary folder, never in the repository.
 
-Thresholds come from `[tool.trip-duration.monitoring]` in pyproject.toml.
+Thresholds come from `[tool.mlgate.monitoring]` in pyproject.toml.
 
 Usage: uv run python scripts/calibrate_monitor.py [--seeds 20] [--rows 20000] [--real FILE]
 """
@@ -27,10 +27,10 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import make_sample
-from trip_duration.config import load_settings
-from trip_duration.contract import Dataset
-from trip_duration.monitoring.checks import run_all
-from trip_duration.train import estimator, evaluation
+from mlgate.config import load_settings
+from mlgate.contract import Dataset
+from mlgate.monitoring.checks import run_all
+from mlgate.train import estimator, evaluation
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

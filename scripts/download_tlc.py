@@ -45,7 +45,7 @@ REQUIRED_COLUMNS = (
 )
 RETRY_STATUSES = frozenset({408, 429})  # plus every 5xx
 CHUNK_BYTES = 1 << 20
-USER_AGENT = "trip-duration-download/1.0"
+USER_AGENT = "mlgate-download/1.0"
 
 
 class DownloadError(Exception):

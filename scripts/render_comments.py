@@ -33,9 +33,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from trip_duration import progress
-from trip_duration.report.document import Report
-from trip_duration.report.markdown import GITHUB_COMMENT_LIMIT, render_markdown
+from mlgate import progress
+from mlgate.report.document import Report
+from mlgate.report.markdown import GITHUB_COMMENT_LIMIT, render_markdown
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ASSETS = Path(__file__).resolve().parent / "render"
@@ -260,7 +260,7 @@ def structure(dom: str) -> list[Block]:
 # --- the examples ------------------------------------------------------------------------------
 
 HEAD = "3f9c2b7d81e04a6c9b5d2e7f1a0c3b4d5e6f7a8b"
-RUN = "https://github.com/acme/trip-duration/actions/runs/8812"
+RUN = "https://github.com/acme/mlgate/actions/runs/8812"
 UI = "https://mlflow.example.com"
 MODEL = {
     "title": "\U0001f695 Trip-duration model report",
@@ -302,8 +302,8 @@ def _deltas(candidate: dict[str, float], champion: dict[str, float]) -> dict[str
 def _base(pr: int, version: str, metrics: dict[str, float]) -> dict[str, Any]:
     return {
         "generated_at": "2026-11-30T09:41:07+00:00",
-        "experiment": "trip-duration",
-        "registered_model": "trip-duration",
+        "experiment": "mlgate",
+        "registered_model": "mlgate",
         "model": MODEL,
         "tracking_uri": UI,
         "candidate": {
@@ -352,7 +352,7 @@ def _base(pr: int, version: str, metrics: dict[str, float]) -> dict[str, Any]:
         },
         "links": {
             "run": f"{UI}/#/experiments/1/runs/5e0c9a1b7d3f42e6a8b1c0d2e4f60718",
-            "model_version": f"{UI}/#/models/trip-duration/versions/{version}",
+            "model_version": f"{UI}/#/models/mlgate/versions/{version}",
             "workflow_run": RUN,
         },
     }

@@ -5,7 +5,7 @@ the champion. Run this once as the server's admin (and again after renaming anyt
 idempotent. It works through the server's own REST API (users, permissions, experiments,
 registered models), so it needs no access to the server's databases.
 
-What it creates, with the names from `[tool.trip-duration.tracking]`:
+What it creates, with the names from `[tool.mlgate.tracking]`:
 - the experiment, both registered models (candidates and production) and the production
   model's promotion lock, owned by the admin *before* any CI user exists: on MLflow, whoever
   creates a resource becomes its MANAGE owner;
@@ -32,10 +32,10 @@ import os
 import sys
 from pathlib import Path
 
-from trip_duration.config import load_settings
-from trip_duration.errors import UserError
-from trip_duration.registry.versions import LOCK_SUFFIX
-from trip_duration.tracking.access import as_user_error
+from mlgate.config import load_settings
+from mlgate.errors import UserError
+from mlgate.registry.versions import LOCK_SUFFIX
+from mlgate.tracking.access import as_user_error
 
 MIN_PASSWORD = 12
 
@@ -87,7 +87,7 @@ def setup(config: Path | None, pr_user: str, promote_user: str) -> list[str]:
     tracking = settings.tracking
     if not tracking.separate:
         raise UserError(
-            "[tool.trip-duration.tracking] production_model is not set: without a separate "
+            "[tool.mlgate.tracking] production_model is not set: without a separate "
             "production model the PR credential could move the champion"
         )
     uri = os.environ.get("MLFLOW_TRACKING_URI", "").strip()
@@ -99,13 +99,13 @@ def setup(config: Path | None, pr_user: str, promote_user: str) -> list[str]:
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     auth = get_app_client("basic-auth", tracking_uri=uri)
     done = []
-    experiment = client.get_experiment_by_name(tracking.experiment)
+    experiment = client.get_experiment_by_name(settings.experiment)
     experiment_id = (
-        experiment.experiment_id if experiment else client.create_experiment(tracking.experiment)
+        experiment.experiment_id if experiment else client.create_experiment(settings.experiment)
     )
-    done.append(f"experiment {tracking.experiment!r} (id {experiment_id})")
-    lock = tracking.production + LOCK_SUFFIX
-    for name in (tracking.registered_model, tracking.production, lock):
+    done.append(f"experiment {settings.experiment!r} (id {experiment_id})")
+    lock = settings.production + LOCK_SUFFIX
+    for name in (settings.registered_model, settings.production, lock):
         try:
             client.create_registered_model(name)
             done.append(f"registered model {name!r} created")
@@ -117,12 +117,12 @@ def setup(config: Path | None, pr_user: str, promote_user: str) -> list[str]:
         done.append(f"user {user!r} {ensure_user(auth, user, password)}")
     grants = [
         (pr_user, "experiment", experiment_id, "EDIT"),
-        (pr_user, "registered_model", tracking.registered_model, "EDIT"),
-        (pr_user, "registered_model", tracking.production, "READ"),
+        (pr_user, "registered_model", settings.registered_model, "EDIT"),
+        (pr_user, "registered_model", settings.production, "READ"),
         (pr_user, "registered_model", lock, "DENY"),
         (promote_user, "experiment", experiment_id, "EDIT"),
-        (promote_user, "registered_model", tracking.registered_model, "READ"),
-        (promote_user, "registered_model", tracking.production, "EDIT"),
+        (promote_user, "registered_model", settings.registered_model, "READ"),
+        (promote_user, "registered_model", settings.production, "EDIT"),
         (promote_user, "registered_model", lock, "MANAGE"),
     ]
     for user, kind, resource, permission in grants:

@@ -98,7 +98,7 @@ def github_event(tmp_path: Path) -> Callable[[object], Path]:
 @pytest.fixture
 def pyproject(tmp_path: Path) -> Callable[..., Path]:
     """Factory writing `pyproject.toml` with a `[project]` table plus `table` (TOML text for
-    the `[tool.trip-duration]` configuration, e.g. `[tool.trip-duration.gate]` sections):
+    the `[tool.mlgate]` configuration, e.g. `[tool.mlgate.gate]` sections):
     `pyproject(table="", *, folder=tmp_path) -> Path`."""
 
     def write(table: str = "", *, folder: Path | None = None) -> Path:

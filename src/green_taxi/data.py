@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from trip_duration.errors import UserError
+from mlgate.errors import UserError
 
 if TYPE_CHECKING:
     from green_taxi.plugin import TaxiOptions

@@ -1,6 +1,6 @@
 """The example plug-in: NYC green-taxi trip duration in minutes from zone pair and distance.
 
-It implements the lifecycle's model contract (`trip_duration.contract.ModelPlugin`); the
+It implements the lifecycle's model contract (`mlgate.contract.ModelPlugin`); the
 lifecycle never imports this package directly, only through the configured reference.
 """
 
@@ -21,7 +21,7 @@ from green_taxi.features import (
     ZonesAndDistance,
 )
 from green_taxi.pipeline import BoundedPipeline
-from trip_duration.contract import ESTIMATOR_STEP, Dataset, ModelPlugin, Target, WatchedFeature
+from mlgate.contract import ESTIMATOR_STEP, Dataset, ModelPlugin, Target, WatchedFeature
 
 if TYPE_CHECKING:
     from mlflow.models import ModelSignature
@@ -44,6 +44,7 @@ class TaxiOptions(BaseModel):
 
 
 class GreenTaxi(ModelPlugin):
+    name: ClassVar[str] = "trip-duration"
     title: ClassVar[str] = "\U0001f695 Trip-duration model report"
     target: ClassVar[Target] = Target(name="duration", unit="min", label="Trip duration")
     Options: ClassVar[type[BaseModel]] = TaxiOptions

@@ -22,10 +22,10 @@ from pathlib import Path
 import pytest
 from act import FAKE_TOKEN, ActResult, ActSession, commit_files
 
+from mlgate.cli import main
+from mlgate.monitoring.document import load_monitoring
 from support.github_api import FakeGitHub
 from support.mlflow_server import MlflowServer
-from trip_duration.cli import main
-from trip_duration.monitoring.document import load_monitoring
 
 WORKFLOW = ".github/workflows/monitor.yml"
 LABEL = "model-drift"
@@ -81,7 +81,7 @@ def champion(
 ) -> str:
     """Train on the committed sample and promote v1, with names of our own on the server."""
     repo = act_session.repo_dir
-    name = f"trip-duration-monitor-{uuid.uuid4().hex[:8]}"
+    name = f"mlgate-monitor-{uuid.uuid4().hex[:8]}"
     config = repo / "pyproject.toml"
     text = config.read_text(encoding="utf-8")
     for key in ("experiment", "registered_model"):

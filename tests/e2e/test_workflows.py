@@ -46,13 +46,13 @@ from act import (
     switch,
 )
 
+from mlgate.config import Settings, load_settings
+from mlgate.registry import versions as registry
+from mlgate.report.document import Report, load_report
 from support import diabetes
 from support.github_api import BOT_LOGIN, FakeGitHub
 from support.mlflow_server import MlflowServer
 from support.team_server import ADMIN, PR_USER, PROMOTE_USER, TeamServer
-from trip_duration.config import Settings, load_settings
-from trip_duration.registry import versions as registry
-from trip_duration.report.document import Report, load_report
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -63,11 +63,11 @@ PROMOTE_WORKFLOW = ".github/workflows/promote.yml"
 PR_JOB, COMMENT_JOB, PROMOTE_JOB = "checks", "comment", "promote"
 PR_STEPS = ("Install", "Lint", "Tests", "Train and compare", "Report", "Upload report")
 RUN_TIMEOUT = 600
-DATA_TABLE = "tool.trip-duration.data"
-MODEL_TABLE = "tool.trip-duration.model"
-OPTIONS_TABLE = "tool.trip-duration.model.options"
-GATE_TABLE = "tool.trip-duration.gate"
-TRACKING_TABLE = "tool.trip-duration.tracking"
+DATA_TABLE = "tool.mlgate.data"
+MODEL_TABLE = "tool.mlgate.model"
+OPTIONS_TABLE = "tool.mlgate.model.options"
+GATE_TABLE = "tool.mlgate.gate"
+TRACKING_TABLE = "tool.mlgate.tracking"
 # The plug-in's package is importable the way a team's installed package would be.
 PLUGIN_ENV = {"PYTHONPATH": "tests"}
 
@@ -233,21 +233,22 @@ class Repository:
 
     def champion(self) -> str | None:
         tracking = self.settings.tracking
-        current = registry.champion(self.client, tracking.registered_model, tracking.champion_alias)
+        current = registry.champion(
+            self.client, self.settings.registered_model, tracking.champion_alias
+        )
         return None if current is None else str(current.version)
 
     def version_tags(self, version: str) -> dict[str, str]:
-        model = self.settings.tracking.registered_model
+        model = self.settings.registered_model
         return dict(self.client.get_model_version(model, version).tags)
 
     def registry_state(self) -> tuple[str | None, dict[str, dict[str, str]], int]:
         """(champion, every version's tags, number of MLflow runs in the experiment)."""
-        tracking = self.settings.tracking
         versions = {
             str(v.version): dict(v.tags)
-            for v in registry.versions(self.client, tracking.registered_model)
+            for v in registry.versions(self.client, self.settings.registered_model)
         }
-        experiment = self.client.get_experiment_by_name(tracking.experiment)
+        experiment = self.client.get_experiment_by_name(self.settings.experiment)
         runs = self.client.search_runs([experiment.experiment_id], max_results=1000)
         return self.champion(), versions, len(runs)
 
@@ -277,7 +278,7 @@ def repository(act_session: ActSession, mlflow_server: MlflowServer) -> Iterator
     adopt(act_session.repo_dir, name)
     with FakeGitHub(token=FAKE_TOKEN) as github:
         world = Repository(act_session, github, mlflow_server.url)
-        assert world.settings.tracking.registered_model == name
+        assert world.settings.registered_model == name
         yield world
         world.print_timings()
 
@@ -343,7 +344,7 @@ def with_alpha(repo: Path, alpha: float) -> dict[str, str]:
     """pyproject.toml with the model's `alpha` changed, as a PR author would edit it."""
     text = (repo / "pyproject.toml").read_text(encoding="utf-8")
     text = set_toml_value(text, MODEL_TABLE, "params", f"{{ alpha = {alpha!r} }}")
-    assert tomllib.loads(text)["tool"]["trip-duration"]["model"]["params"] == {"alpha": alpha}
+    assert tomllib.loads(text)["tool"]["mlgate"]["model"]["params"] == {"alpha": alpha}
     return {"pyproject.toml": text}
 
 
@@ -375,8 +376,8 @@ def assert_green(pr_run: PrRun) -> None:
 def assert_report_is_shown(world: Repository, pr_run: PrRun, comment: dict[str, Any]) -> None:
     """Reviewers see exactly the run's report: in the job summary as uploaded, and in the
     comment as the trusted workflow shows it (identity from the event, links filtered)."""
-    from trip_duration.github import trusted
-    from trip_duration.report.markdown import render_configured
+    from mlgate.github import trusted
+    from mlgate.report.markdown import render_configured
 
     repository = world.github.repository
     view = trusted.trusted_view(
@@ -432,7 +433,7 @@ def test_pull_requests_report_promote_and_stay_idempotent(repository: Repository
     when its final report says so; re-running that promotion changes nothing; PR #4, a worse
     model merged anyway, is refused at promotion."""
     world = repository
-    model = world.settings.tracking.registered_model
+    model = world.settings.registered_model
     alias = world.settings.tracking.champion_alias
 
     # a. PR #1: green, one comment with the metrics table.
@@ -624,7 +625,7 @@ def test_broken_cleaning_stops_the_pull_request_at_tests(repository: Repository)
     failed = re.findall(r"^FAILED (\S+?)::", log, flags=re.MULTILINE)
     assert failed, log[-3000:]
     # The contract tests catch it (tests that count the rows training sees may too).
-    assert "tests/trip_duration/test_model_contract.py" in failed, sorted(set(failed))
+    assert "tests/mlgate/test_model_contract.py" in failed, sorted(set(failed))
     assert re.search(rf"\b{len(failed)} failed\b", log)
 
     report = pr3.report
@@ -686,7 +687,7 @@ def test_two_credentials_pr_registers_and_only_promotion_moves_production(
     pr1 = world.run_pr(1, "docs/model-card", head, action)
     assert_green(pr1)
     candidate = pr1.report.candidate.version
-    version = world.client.get_model_version(tracking.registered_model, candidate)
+    version = world.client.get_model_version(world.settings.registered_model, candidate)
     assert version.tags[registry.TAG_HEAD] == head
     assert world.client.get_run(version.run_id).info.user_id == PR_USER
 
@@ -695,7 +696,7 @@ def test_two_credentials_pr_registers_and_only_promotion_moves_production(
     promoted = world.promote(push, "promote merge of PR #1 (promotion credential)")
     assert promoted.ok, promoted.describe()
 
-    champion = registry.champion(world.client, tracking.production, tracking.champion_alias)
+    champion = registry.champion(world.client, world.settings.production, tracking.champion_alias)
     assert champion is not None, "champion lives in the production model"
     assert champion.run_id == version.run_id, "production holds a copy of the reviewed version"
-    assert registry.champion(world.client, tracking.registered_model, "champion") is None
+    assert registry.champion(world.client, world.settings.registered_model, "champion") is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from green_taxi.plugin import GreenTaxi
-from trip_duration.contract import Dataset
+from mlgate.contract import Dataset
 
 
 class RejectedExample(GreenTaxi):

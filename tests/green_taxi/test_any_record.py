@@ -9,8 +9,8 @@ import pytest
 from sklearn.pipeline import Pipeline
 
 from green_taxi.plugin import GreenTaxi, TaxiOptions
-from trip_duration.config import ModelConfig
-from trip_duration.train import estimator
+from mlgate.config import ModelConfig
+from mlgate.train import estimator
 
 INPUTS = ["PULocationID", "DOLocationID", "trip_distance"]
 ESTIMATORS = {

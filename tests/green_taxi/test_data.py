@@ -15,8 +15,8 @@ import pytest
 
 from green_taxi.data import REQUIRED, DataError, clean, read_month
 from green_taxi.plugin import GreenTaxi, TaxiOptions
-from trip_duration.contract import Dataset
-from trip_duration.errors import UserError
+from mlgate.contract import Dataset
+from mlgate.errors import UserError
 
 
 def load_trips(path: Path, options: TaxiOptions) -> Dataset:

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from green_taxi.plugin import GreenTaxi, TaxiOptions
-from trip_duration.cli import main
-from trip_duration.report.document import load_report
+from mlgate.cli import main
+from mlgate.report.document import load_report
 
 pytestmark = pytest.mark.slow
 
@@ -55,7 +55,7 @@ def test_example_trains_registers_and_serves_raw_records(
     tlc_month(rows=600, seed=1)
     validation = tlc_month(rows=600, seed=2)
     slug = estimator.rsplit(".", 1)[1].lower()
-    config = tmp_path / "trip-duration.toml"
+    config = tmp_path / "mlgate.toml"
     config.write_text(CONFIG.format(estimator=estimator, params=params, slug=slug))
     monkeypatch.chdir(tmp_path)
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"

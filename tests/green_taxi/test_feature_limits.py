@@ -38,9 +38,9 @@ def test_out_of_range_zone_id_is_one_line_before_any_work(
     """Through the CLI: refused before data is read or the tracking server is contacted."""
     import time
 
-    from trip_duration.cli import main
+    from mlgate.cli import main
 
-    config = tmp_path / "trip-duration.toml"
+    config = tmp_path / "mlgate.toml"
     config.write_text(
         '[data]\ntrain = "missing.parquet"\nvalidation = "missing.parquet"\n'
         '[model]\nplugin = "green_taxi.plugin:GreenTaxi"\n',

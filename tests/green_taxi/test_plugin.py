@@ -11,9 +11,9 @@ from sklearn.pipeline import Pipeline
 
 from green_taxi.features import ZonePairDistance
 from green_taxi.plugin import GreenTaxi, TaxiOptions
-from trip_duration.config import ModelConfig, load_settings
-from trip_duration.errors import UserError
-from trip_duration.train import estimator
+from mlgate.config import ModelConfig, load_settings
+from mlgate.errors import UserError
+from mlgate.train import estimator
 
 LASSO = "sklearn.linear_model.Lasso"
 
@@ -107,7 +107,7 @@ def test_every_estimator_builds_when_only_the_estimator_is_chosen(name: str) -> 
 
 def test_overriding_one_param_keeps_the_configured_alpha(pyproject) -> None:
     """`--param max_iter=5000` changes max_iter only; alpha stays the configured 0.1."""
-    configured = pyproject("[tool.trip-duration.model]\nparams = { alpha = 0.1 }\n")
+    configured = pyproject("[tool.mlgate.model]\nparams = { alpha = 0.1 }\n")
     settings = load_settings(configured, overrides={"model": {"params": {"max_iter": 5000}}})
     estimator = build_pipeline(settings.model)["estimator"]
     assert estimator.max_iter == 5000

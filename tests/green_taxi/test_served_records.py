@@ -11,13 +11,13 @@ import pytest
 from test_any_record import GARBAGE, INPUTS
 
 from green_taxi.plugin import GreenTaxi, TaxiOptions
+from mlgate.config import ModelConfig
+from mlgate.contract import Dataset
+from mlgate.serving.check import download
+from mlgate.serving.server import ScoringServer
+from mlgate.train import estimator
+from mlgate.train.job import _pip_requirements
 from support.stores import sqlite_store
-from trip_duration.config import ModelConfig
-from trip_duration.contract import Dataset
-from trip_duration.serving.check import download
-from trip_duration.serving.server import ScoringServer
-from trip_duration.train import estimator
-from trip_duration.train.job import _pip_requirements
 
 pytestmark = pytest.mark.slow
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from mlgate.cli import EXIT_SERVING_FAILED
+from mlgate.report.document import load_report
 from support.project import Project
-from trip_duration.cli import EXIT_SERVING_FAILED
-from trip_duration.report.document import load_report
 
 pytestmark = pytest.mark.slow
 

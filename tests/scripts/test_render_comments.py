@@ -10,7 +10,7 @@ from types import ModuleType
 
 import pytest
 
-from trip_duration.report.markdown import render_markdown
+from mlgate.report.markdown import render_markdown
 
 pytestmark = pytest.mark.slow  # one headless Chromium run per example
 
@@ -28,7 +28,7 @@ VERDICTS = {
 def tools(render_comments: ModuleType) -> ModuleType:
     missing = shutil.which("chromium") is None or not render_comments.MERMAID_JS.is_file()
     if missing:
-        if os.environ.get("TRIP_DURATION_REQUIRE_RENDER"):  # set by .ci/run, which installs both
+        if os.environ.get("MLGATE_REQUIRE_RENDER"):  # set by .ci/run, which installs both
             pytest.fail("chromium or npm mermaid missing: see .ci/run")
         pytest.skip("needs chromium and `npm ci --prefix scripts/render`")
     return render_comments

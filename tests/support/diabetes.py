@@ -16,8 +16,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field
 
-from trip_duration.contract import Dataset, ModelPlugin, Target, WatchedFeature
-from trip_duration.errors import UserError
+from mlgate.contract import Dataset, ModelPlugin, Target, WatchedFeature
+from mlgate.errors import UserError
 
 TARGET = "progression"
 FEATURES = ("age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6")
@@ -33,6 +33,7 @@ class DiabetesOptions(BaseModel):
 
 
 class Diabetes(ModelPlugin):
+    name: ClassVar[str] = "diabetes"
     title: ClassVar[str] = "Disease progression model report"
     target: ClassVar[Target] = Target(name=TARGET, unit="pts", label="Progression")
     Options: ClassVar[type[BaseModel]] = DiabetesOptions

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from mlgate.cli import main
+from mlgate.contract import Dataset
+from mlgate.registry import versions as registry
 from support import diabetes
-from trip_duration.cli import main
-from trip_duration.contract import Dataset
-from trip_duration.registry import versions as registry
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -69,7 +69,7 @@ class Project:
 
     @property
     def config(self) -> Path:
-        return self.root / "trip-duration.toml"
+        return self.root / "mlgate.toml"
 
     def enter(self, monkeypatch: pytest.MonkeyPatch, **env: str) -> None:
         """Work in the project folder against its store, plus any extra environment."""
@@ -84,7 +84,7 @@ class Project:
             monkeypatch.setenv(key, value)
 
     def process_env(self) -> dict[str, str]:
-        """The environment for a `trip-duration` subprocess: this store, and the tests' plug-in
+        """The environment for a `mlgate` subprocess: this store, and the tests' plug-in
         importable the way a team's own package would be installed."""
         path = [str(TESTS_DIR), *filter(None, [os.environ.get("PYTHONPATH")])]
         return {

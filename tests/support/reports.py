@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from trip_duration.report.document import Report
+from mlgate.report.document import Report
 
 RMSE = "root_mean_squared_error"
 

@@ -57,7 +57,7 @@ class Postgres:
     def __init__(self) -> None:
         self.bindir = pg_bindir()
         # Under /tmp rather than pytest's 0700 basetemp, so that `nobody` can reach it.
-        self.folder = Path(tempfile.mkdtemp(prefix="trip-duration-pg-"))
+        self.folder = Path(tempfile.mkdtemp(prefix="mlgate-pg-"))
         self.folder.chmod(0o711)
         self.pg = self.folder / "pg"
         self.pg_port = free_port()

@@ -225,7 +225,7 @@ def tlc_month(tmp_path: Path) -> TlcMonth:
     - `rows` plausible rides (all kept by the default cleaning), plus `len(DIRTY_ROWS)`
       implausible ones when `dirty`; `records` writes a given `tlc_frame` instead.
     - Default paths are `tmp_path/data/green_tripdata_2023-01.parquet`, then `-02`, ..., the
-      default `[tool.trip-duration.data]` locations under a project rooted at `tmp_path`.
+      default `[tool.mlgate.data]` locations under a project rooted at `tmp_path`.
     - Drift: `id_type` for both id columns, `ehail_null=False` stores `ehail_fee` as an
       all-null double, `extra_columns` appends doubles (0.75), `drop_columns` removes columns,
       `types` overrides any column's Arrow type, `column_order` reorders the written columns.

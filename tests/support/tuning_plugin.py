@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from trip_duration.contract import Dataset, ModelPlugin, Target
+from mlgate.contract import Dataset, ModelPlugin, Target
 
 REFERENCE = "support.tuning_plugin:TinyPlugin"
 TARGET = "duration"
@@ -22,6 +22,7 @@ TARGET = "duration"
 class TinyPlugin(ModelPlugin):
     """Scaling, then the estimator."""
 
+    name: ClassVar[str] = "tiny"
     title: ClassVar[str] = "Tiny model report"
     target: ClassVar[Target] = Target(name=TARGET, unit="min", label="Duration")
 

@@ -1,0 +1,1 @@
+"""mlgate: train, compare, report and promote a model from pull requests, with MLflow."""

@@ -1,0 +1,220 @@
+"""The checks `monitor` runs, each turned into a `Check` row with its statistic and threshold.
+
+They see only arrays, the plug-in's `WatchedFeature`s and the thresholds, so a team's own
+model gets monitoring from its plug-in's `watched` list alone.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from mlgate.config import MonitoringConfig
+from mlgate.contract import Dataset, WatchedFeature
+from mlgate.errors import UserError
+from mlgate.monitoring import stats
+from mlgate.monitoring.document import Check, Distribution
+
+PREDICTION = "prediction"
+
+
+def run_all(
+    reference: Dataset,
+    current: Dataset,
+    watched: Sequence[WatchedFeature],
+    predictions: tuple[np.ndarray, np.ndarray],
+    recorded_rmse: float | None,
+    config: MonitoringConfig,
+) -> tuple[list[Check], list[Distribution]]:
+    """Every check, in report order: features, prediction, data quality, performance."""
+    results, distributions = feature_checks(reference, current, watched, config)
+    prediction_checks, prediction_shares = drift_checks(PREDICTION, "numeric", *predictions, config)
+    results += prediction_checks
+    distributions.append(prediction_shares)
+    results += quality_checks(reference, current, watched, config)
+    performance = performance_check(
+        current.target, predictions[1], recorded_rmse, config.performance_tolerance
+    )
+    if performance is not None:
+        results.append(performance)
+    return results, distributions
+
+
+def drift_checks(
+    subject: str,
+    kind: str,
+    reference: np.ndarray,
+    current: np.ndarray,
+    config: MonitoringConfig,
+) -> tuple[list[Check], Distribution]:
+    """PSI plus KS (numeric, predictions) or chi-square (categorical) for one column."""
+    if kind == "categorical":
+        binned = stats.categorical_bins(reference, current, config.top_k)
+        test = stats.chi_square(reference, current, config.top_k)
+        name, floor, effect = "chi-square", config.cramers_v, "Cramér's V"
+        psi_detail = f"over the top {len(binned.labels) - 1} reference categories + other"
+    else:
+        binned = stats.numeric_bins(reference, current, config.bins)
+        test = stats.ks(reference, current)
+        name, floor, effect = "KS", config.ks_statistic, "KS statistic"
+        psi_detail = f"over {len(binned.labels)} reference quantile bins"
+    check_kind = "prediction" if subject == PREDICTION else kind
+    value = binned.psi
+    psi_check = Check(
+        kind=check_kind,
+        subject=subject,
+        test="PSI",
+        statistic=value,
+        threshold=config.psi_alert,
+        comparison="<",
+        passed=value < config.psi_alert,
+        warning=config.psi_warn <= value < config.psi_alert,
+        detail=f"{psi_detail}; warns from {config.psi_warn:g}",
+    )
+    significant = math.isfinite(test.p_value) and test.p_value < config.p_value
+    large = math.isfinite(test.statistic) and test.statistic >= floor
+    test_check = Check(
+        kind=check_kind,
+        subject=subject,
+        test=name,
+        statistic=_finite(test.statistic),
+        threshold=floor,
+        comparison="<",
+        passed=not (significant and large),
+        warning=significant and not large,
+        p_value=_finite(test.p_value),
+        detail=f"fails when {effect} ≥ {floor:g} with p < {config.p_value:g}",
+    )
+    distribution = Distribution(
+        subject=subject,
+        kind="prediction" if subject == PREDICTION else kind,  # type: ignore[arg-type]
+        labels=binned.labels,
+        reference=[float(x) for x in binned.reference],
+        current=[float(x) for x in binned.current],
+        psi=value,
+    )
+    return [psi_check, test_check], distribution
+
+
+def feature_checks(
+    reference: Dataset,
+    current: Dataset,
+    watched: Sequence[WatchedFeature],
+    config: MonitoringConfig,
+) -> tuple[list[Check], list[Distribution]]:
+    checks: list[Check] = []
+    distributions: list[Distribution] = []
+    for feature in watched:
+        ref, cur = _column(reference, feature), _column(current, feature)
+        rows, shares = drift_checks(feature.name, feature.kind, ref, cur, config)
+        checks += rows
+        distributions.append(shares)
+    return checks, distributions
+
+
+def quality_checks(
+    reference: Dataset,
+    current: Dataset,
+    watched: Sequence[WatchedFeature],
+    config: MonitoringConfig,
+) -> list[Check]:
+    """Missing and out-of-range shares per feature, and rows dropped by cleaning, vs reference."""
+    tolerance = config.quality_tolerance
+    checks = [
+        _share_check(
+            "rows",
+            "dropped by cleaning",
+            _dropped(reference),
+            _dropped(current),
+            tolerance,
+            "rows the plug-in's cleaning rejected",
+        )
+    ]
+    for feature in watched:
+        ref, cur = _column(reference, feature), _column(current, feature)
+        checks.append(
+            _share_check(
+                feature.name,
+                "missing share",
+                stats.missing_share(ref),
+                stats.missing_share(cur),
+                tolerance,
+                "missing values",
+            )
+        )
+        if feature.low is not None or feature.high is not None:
+            low, high = feature.low, feature.high
+            checks.append(
+                _share_check(
+                    feature.name,
+                    "out-of-range share",
+                    stats.out_of_range_share(ref, low, high),
+                    stats.out_of_range_share(cur, low, high),
+                    tolerance,
+                    f"values outside [{_bound(low, '-∞')}, {_bound(high, '∞')}]",
+                )
+            )
+    return checks
+
+
+def performance_check(
+    target: pd.Series, predictions: np.ndarray, recorded_rmse: float | None, tolerance: float
+) -> Check | None:
+    """RMSE on the current data against the champion's own validation RMSE, if both exist."""
+    actual = np.asarray(target, dtype=np.float64)
+    known = np.isfinite(actual)
+    if recorded_rmse is None or not math.isfinite(recorded_rmse) or not known.any():
+        return None
+    rmse = float(np.sqrt(np.mean((actual[known] - predictions[known]) ** 2)))
+    limit = recorded_rmse * (1 + tolerance)
+    return Check(
+        kind="performance",
+        subject=str(target.name),
+        test="RMSE",
+        statistic=rmse,
+        threshold=limit,
+        comparison="<=",
+        passed=rmse <= limit,
+        detail=f"champion's validation RMSE {recorded_rmse:.4g} + {tolerance:.0%}; "
+        f"{int(known.sum()):,} labelled rows",
+    )
+
+
+def _share_check(
+    subject: str, test: str, reference: float, current: float, tolerance: float, what: str
+) -> Check:
+    limit = reference + tolerance
+    return Check(
+        kind="quality",
+        subject=subject,
+        test=test,
+        statistic=current,
+        threshold=limit,
+        comparison="<=",
+        passed=current <= limit + 1e-12,
+        detail=f"{what}: {current:.2%} now, {reference:.2%} in the reference",
+    )
+
+
+def _column(data: Dataset, feature: WatchedFeature) -> np.ndarray:
+    if feature.name not in data.features.columns:
+        raise UserError(
+            f"{data.path}: watched feature {feature.name!r} is not among the loaded columns "
+            f"({', '.join(map(str, data.features.columns))})"
+        )
+    return data.features[feature.name].to_numpy()
+
+
+def _dropped(data: Dataset) -> float:
+    return (data.rows_raw - data.rows) / data.rows_raw if data.rows_raw else 0.0
+
+
+def _bound(value: float | None, unbounded: str) -> str:
+    return unbounded if value is None else f"{value:g}"
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None

@@ -1,0 +1,111 @@
+"""Score models in a child process that holds the data and nothing else.
+
+A logged model can carry code (pickled objects, `code_paths`) that runs when it is loaded. The
+promotion job holds the promotion credential, so it never loads a model itself: it downloads
+the artifacts, then a child process with a scrubbed environment (no tracking URI or
+credentials, no GitHub token) and only a local folder loads each model and writes its
+predictions. This is defence in depth, not a sandbox: the child runs as the same user, so the
+trust rests on provenance and review (see CONTRIBUTING, "Who can move the champion").
+
+    python -m mlgate.registry.score FEATURES.parquet OUT_DIR MODEL_DIR [MODEL_DIR ...]
+
+writes OUT_DIR/<i>.parquet (column `prediction`) or OUT_DIR/<i>.error (why model i could not
+score the features), and exits 0 unless the features themselves cannot be read.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mlgate.errors import UserError
+from mlgate.train.evaluation import NotComparableError
+
+KEPT_ENV = (
+    "PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "SYSTEMROOT", "PYTHONPATH",
+    "VIRTUAL_ENV",
+)  # fmt: skip
+TIMEOUT_S = 900.0
+
+
+def child_env(env: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """The child's whole environment: locale and paths, never a credential."""
+    kept = {name: env[name] for name in KEPT_ENV if name in env}
+    return {**kept, "MLFLOW_LOGGING_LEVEL": "WARNING", "PYTHONNOUSERSITE": "1"}
+
+
+def predict_isolated(
+    model_uris: Sequence[str], features: pd.DataFrame
+) -> list[np.ndarray | NotComparableError]:
+    """Download each model, score `features` with it in the child; one result per model."""
+    import mlflow
+
+    with tempfile.TemporaryDirectory(prefix="mlgate-score-") as tmp:
+        folder = Path(tmp)
+        models = []
+        for i, uri in enumerate(model_uris):
+            target = folder / f"model-{i}"
+            target.mkdir()
+            models.append(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=target))
+        features.to_parquet(folder / "features.parquet", index=False)
+        out = folder / "out"
+        out.mkdir()
+        command = [sys.executable, "-m", "mlgate.registry.score"]
+        command += [str(folder / "features.parquet"), str(out), *models]
+        try:
+            done = subprocess.run(
+                command,
+                cwd=folder,
+                env=child_env(),
+                capture_output=True,
+                text=True,
+                timeout=TIMEOUT_S,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise UserError(f"scoring the models took over {TIMEOUT_S:.0f} s: stopped") from None
+        if done.returncode != 0:
+            lines = done.stderr.strip().splitlines() or [f"exit status {done.returncode}"]
+            raise UserError(f"the scoring process failed: {lines[-1][:300]}")
+        results: list[np.ndarray | NotComparableError] = []
+        for i in range(len(models)):
+            error = out / f"{i}.error"
+            if error.exists():
+                results.append(NotComparableError(error.read_text(encoding="utf-8")))
+            else:
+                frame = pd.read_parquet(out / f"{i}.parquet")
+                results.append(frame["prediction"].to_numpy(dtype=np.float64))
+        return results
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    import mlflow
+
+    from mlgate.train import evaluation
+
+    features_path, out_dir, *models = argv if argv is not None else sys.argv[1:]
+    features = pd.read_parquet(features_path)
+    out = Path(out_dir)
+    for i, model_dir in enumerate(models):
+        try:
+            try:
+                model = mlflow.pyfunc.load_model(model_dir)
+            except Exception as exc:  # any load failure means "cannot score", never a crash
+                raise NotComparableError(f"cannot load the model: {exc}".splitlines()[0]) from None
+            predictions = evaluation.predict(model, features)
+        except NotComparableError as exc:
+            (out / f"{i}.error").write_text(str(exc), encoding="utf-8")
+            continue
+        pd.DataFrame({"prediction": predictions}).to_parquet(out / f"{i}.parquet", index=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""Batch scoring: a parquet file of raw records in, one prediction per record out.
+
+The input is streamed in bounded batches (`ParquetFile.iter_batches`), so memory stays flat
+however many rows the file holds, and every row is scored: the plug-in's `raw_features` keeps
+them all, and the logged model answers any record. The output names each input row by its
+position and is written to a temporary file that replaces the target only when complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from mlgate import progress
+from mlgate.contract import ModelPlugin
+from mlgate.errors import UserError
+
+if TYPE_CHECKING:
+    from mlflow.pyfunc import PyFuncModel
+
+BATCH_ROWS = 65_536
+ROW = "row"
+PREDICTION = "prediction"
+
+
+@dataclass(frozen=True)
+class Scored:
+    rows: int
+    batches: int
+    out: Path
+
+
+def open_input(path: Path, columns: list[str] | None) -> pq.ParquetFile:
+    """The parquet file, checked for the columns the model needs; one-line errors."""
+    if not path.is_file():
+        raise UserError(f"{path}: data file not found")
+    try:
+        parquet = pq.ParquetFile(path)
+    except (OSError, pa.ArrowException) as exc:
+        raise UserError(f"{path}: not a readable parquet file ({_line(exc)})") from None
+    if columns is not None:
+        names = parquet.schema_arrow.names
+        missing = [c for c in columns if c not in names]
+        if missing:
+            raise UserError(f"{path}: missing required column(s) {', '.join(missing)}")
+    return parquet
+
+
+def score_file(
+    model: PyFuncModel,
+    plugin: ModelPlugin,
+    data: Path,
+    out: Path,
+    *,
+    batch_rows: int = BATCH_ROWS,
+) -> Scored:
+    """Score every row of `data` into `out` (parquet: `row`, `prediction`), atomically."""
+    columns = plugin.raw_columns()
+    parquet = open_input(data, columns)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    schema = pa.schema([(ROW, pa.int64()), (PREDICTION, pa.float64())])
+    done = batches = 0
+    total = parquet.metadata.num_rows
+    try:
+        with pq.ParquetWriter(tmp, schema) as writer:
+            for batch in _batches(parquet, data, columns, batch_rows):
+                features = plugin.raw_features(batch.to_pandas())
+                predictions = _predict(model, features, data, done)
+                positions = np.arange(done, done + batch.num_rows, dtype=np.int64)
+                writer.write_table(
+                    pa.table({ROW: positions, PREDICTION: predictions}, schema=schema)
+                )
+                done += batch.num_rows
+                batches += 1
+                progress.count("rows scored", done, total)
+        tmp.replace(out)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    return Scored(rows=done, batches=batches, out=out)
+
+
+def _batches(parquet: pq.ParquetFile, data: Path, columns: list[str] | None, batch_rows: int):
+    try:
+        yield from parquet.iter_batches(batch_size=batch_rows, columns=columns)
+    except (OSError, pa.ArrowException) as exc:
+        raise UserError(f"{data}: cannot read rows ({_line(exc)})") from None
+
+
+def _predict(model: PyFuncModel, features, data: Path, offset: int) -> np.ndarray:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        predictions = model.predict(features)
+    except (MlflowException, KeyError, ValueError, TypeError) as exc:
+        raise UserError(
+            f"{data}: the model refused the rows from position {offset} ({_line(exc)})"
+        ) from None
+    values = np.asarray(predictions, dtype=np.float64).reshape(-1)
+    if len(values) != len(features):
+        raise UserError(f"{data}: the model returned {len(values)} predictions for {len(features)}")
+    return values
+
+
+def _line(exc: BaseException) -> str:
+    text = str(exc)
+    if "Error: " in text:
+        text = text.rsplit("Error: ", 1)[1]
+    return " ".join(text.split())[:300] or type(exc).__name__

@@ -1,0 +1,109 @@
+"""`mlgate serve-check` and `mlgate predict`: which model, then the work."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mlgate import progress
+from mlgate.config import Settings
+from mlgate.errors import ServingFailedError, UserError
+
+
+def model_uri(settings: Settings, model: str) -> str:
+    """`champion`, a version number, or any MLflow model URI, as a URI."""
+    name = settings.registered_model
+    if model == settings.tracking.champion_alias or model == "champion":
+        return f"models:/{name}@{settings.tracking.champion_alias}"
+    if model.isdigit():
+        return f"models:/{name}/{model}"
+    if ":" in model or Path(model).exists():
+        return model
+    raise UserError(
+        f"--model {model!r}: expected 'champion', a version number of {name}, or a model URI"
+    )
+
+
+def _connect(settings: Settings) -> None:
+    from mlgate.tracking import connection as tracking
+
+    tracking.connect(tracking.resolve_uri(), settings.tracking.connect_retries)
+
+
+def _resolvable(uri: str) -> None:
+    """A registry URI that names nothing is a one-line error, not a stack trace."""
+    if not uri.startswith("models:/"):
+        return
+    from mlflow.exceptions import MlflowException
+
+    from mlgate.serving.check import download
+
+    try:
+        download(uri)
+    except MlflowException as exc:
+        text = " ".join(str(exc).split())[:200]
+        raise UserError(f"--model {uri}: not found in the registry ({text})") from None
+
+
+def serve_check_command(
+    settings: Settings, model: str, requirements: bool, report_path: Path | None
+) -> int:
+    from mlgate.serving.check import Options, serve_check
+
+    _connect(settings)
+    uri = model_uri(settings, model)
+    _resolvable(uri)
+    champion = f"models:/{settings.registered_model}@{settings.tracking.champion_alias}"
+    config = settings.serving
+    serving = serve_check(
+        uri,
+        champion_uri=None if uri == champion else _existing(champion),
+        options=Options(
+            batch=config.latency_batch,
+            repeats=config.latency_repeats,
+            startup_timeout_s=config.startup_timeout_s,
+            request_timeout_s=config.request_timeout_s,
+            requirements=requirements or config.requirements,
+        ),
+    )
+    for check in serving.checks:
+        print(f"{'ok  ' if check.passed else 'FAIL'} {check.name}: {check.detail}")
+    for label, latency in (("1 record", serving.latency_one), ("batch", serving.latency_batch)):
+        if latency is not None:
+            print(
+                f"latency {label} ({latency.batch_size} rows): p50 {latency.p50_ms:.2f} ms, "
+                f"p95 {latency.p95_ms:.2f} ms"
+            )
+    if report_path is not None:
+        from mlgate.report.document import load_report
+
+        load_report(report_path).model_copy(update={"serving": serving}).write(report_path)
+    if not serving.passed:
+        raise ServingFailedError(f"{uri} failed the serving contract ({serving.failed_request})")
+    print(f"{uri} passes the serving contract")
+    return 0
+
+
+def _existing(uri: str) -> str | None:
+    try:
+        _resolvable(uri)
+    except UserError:
+        return None
+    return uri
+
+
+def predict_command(settings: Settings, model: str, data: Path, out: Path) -> int:
+    import mlflow
+
+    from mlgate.serving.batch import open_input, score_file
+    from mlgate.serving.check import download
+
+    plugin = settings.plugin()
+    open_input(data, plugin.raw_columns())
+    _connect(settings)
+    uri = model_uri(settings, model)
+    _resolvable(uri)
+    progress.say(f"loading {uri}")
+    loaded = mlflow.pyfunc.load_model(str(download(uri)))
+    scored = score_file(loaded, plugin, data, out)
+    print(f"scored {scored.rows:,} rows of {data} with {uri} → {scored.out}")
+    return 0

@@ -1,0 +1,282 @@
+"""`mlgate tune`: search, then send the winner down the normal candidate path.
+
+The process that creates the study owns it: it opens the parent MLflow run, runs trials, waits
+(bounded) for trials other processes still run, then refits the best trial on the whole
+training data through `mlgate.train.job.train`, so the winner is logged, compared with
+the champion on the same validation data, gated, registered and reported exactly like a plain
+training run. Only the winner is registered. A process that joins a shared study only runs
+trials and exits.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from mlgate import progress
+from mlgate.config import ESTIMATOR_CHOICE, Choice, ModelConfig, Settings, TuningConfig
+from mlgate.contract import ESTIMATOR_STEP, ModelPlugin
+from mlgate.errors import UserError
+from mlgate.report.document import GREATER_IS_BETTER, Report, metric_label
+from mlgate.tracking import connection as tracking
+from mlgate.tracking.lineage import collect
+from mlgate.train import estimator
+from mlgate.train import job as training
+from mlgate.train.estimator import STEP_SEPARATOR
+from mlgate.tuning import record, search, space, stop
+from mlgate.tuning.objective import FAIL_REASON, Objective
+from mlgate.tuning.tracking import PARENT_RUN, StudyRuns
+
+EXPERIMENT = "mlgate.experiment_id"
+WHERE = "[tool.mlgate] tuning"
+DEFAULT_WAIT_S = 600.0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The report when this process owned the study; otherwise what it contributed."""
+
+    report: Report | None
+    study: str
+    ran: int
+    budget: int
+
+
+def effective(
+    config: TuningConfig,
+    *,
+    trials: int | None = None,
+    timeout_s: float | None = None,
+    seed: int | None = None,
+) -> TuningConfig:
+    """The configuration with the command line's overrides, validated like the file."""
+    flags = {"n_trials": ("--trials", trials), "timeout_s": ("--timeout", timeout_s)}
+    flags["seed"] = ("--seed", seed)
+    update = {key: value for key, (_, value) in flags.items() if value is not None}
+    try:
+        return TuningConfig.model_validate({**config.model_dump(), **update})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = str(first["loc"][0]) if first["loc"] else ""
+        flag = flags[key][0] if key in flags else f"{WHERE}.{key}"
+        raise UserError(f"{flag}: {first['msg']}") from None
+
+
+def check_space(settings: Settings, config: TuningConfig, plugin: ModelPlugin) -> None:
+    """Every estimator choice exists and takes every parameter offered to it, before any trial
+    runs: a typo must not turn into a study of failed trials."""
+    if not config.space:
+        raise UserError(f"{WHERE}.space: the search space is empty; nothing to tune")
+    choice = config.space.get(ESTIMATOR_CHOICE)
+    paths = choice.choices if isinstance(choice, Choice) else [settings.model.estimator]
+    for path in paths:
+        try:
+            estimator.estimator_class(str(path))
+        except UserError as exc:
+            detail = str(exc).split(": ", 1)[-1]
+            raise UserError(f"{WHERE}.space.estimator {path!r}: {detail}") from None
+        for name, dimension in config.space.items():
+            if name == ESTIMATOR_CHOICE:
+                continue
+            if dimension.estimators is not None and path not in dimension.estimators:
+                continue
+            # Only the name is checked here: a value the estimator refuses fails its own trial.
+            pipeline = estimator.build(plugin, ModelConfig(estimator=str(path)))
+            key = name if STEP_SEPARATOR in name else f"{ESTIMATOR_STEP}{STEP_SEPARATOR}{name}"
+            if key not in pipeline.get_params(deep=True):
+                owner = type(pipeline[-1]).__name__
+                raise UserError(f"{WHERE}.space.{name}: {owner} ({path}) has no parameter {name!r}")
+
+
+def default_study_name(settings: Settings, env: Mapping[str, str]) -> str:
+    """Processes tuning the same commit share one study unless told otherwise."""
+    lineage = collect(settings.root, env)
+    sha = lineage.head_sha or lineage.git_commit
+    name = settings.experiment + (f"-{sha[:12]}" if sha else "")
+    return re.sub(r"[^\w.-]", "-", name)
+
+
+def tune(
+    settings: Settings,
+    *,
+    train_path: Path | None = None,
+    val_path: Path | None = None,
+    trials: int | None = None,
+    timeout_s: float | None = None,
+    seed: int | None = None,
+    storage: str | None = None,
+    study_name: str | None = None,
+    fallback_local: bool = False,
+    wait_s: float = DEFAULT_WAIT_S,
+    env: Mapping[str, str] = os.environ,
+) -> Outcome:
+    """Run (this process's share of) the search; the owner also refits and reports."""
+    started = time.perf_counter()
+    config = effective(settings.tuning, trials=trials, timeout_s=timeout_s, seed=seed)
+    plugin = settings.plugin()
+    check_space(settings, config, plugin)
+    progress.say("loading the training data")
+    train_data = plugin.load(settings.data_path("train", train_path))
+    plugin.load(settings.data_path("validation", val_path))  # fail now, not after the search
+    store, client = _open(settings, env, fallback_local)
+    experiment_id = _experiment(client, settings.experiment, store.artifact_location)
+    name = study_name or default_study_name(settings, env)
+    shown = tracking.display_uri(storage) if storage else None
+    study = search.open_study(config, storage_url=storage, name=name)
+    if study.created:
+        lineage = training._lineage_tags(collect(settings.root, env))
+        runs = StudyRuns.start(
+            client,
+            experiment_id,
+            study=name,
+            config=config,
+            budget=study.budget,
+            storage=shown,
+            tags=lineage,
+        )
+        search.mark_ready(study, **{PARENT_RUN: runs.parent_run_id, EXPERIMENT: experiment_id})
+    else:
+        attrs = study.study.user_attrs
+        runs = StudyRuns(client, attrs[EXPERIMENT], attrs[PARENT_RUN], name)
+    progress.say(f"study {name!r}: budget {study.budget} trial(s), sampler {config.sampler}")
+    objective = Objective(settings, plugin, train_data)
+    with _terminate_as_interrupt():
+        try:
+            ran = search.run(
+                study,
+                objective,
+                timeout_s=config.timeout_s,
+                on_trial=_progress_hook(runs, study, config),
+            )
+            if not study.created:
+                return Outcome(None, name, ran, study.budget)
+            running = search.wait_for_others(study, wait_s)
+            if running:
+                progress.say(f"{running} trial(s) still running elsewhere after {wait_s:g} s")
+            tuning = _record(config, study, started, shown)
+            runs.summarize(tuning)
+            chosen, params = space.split(tuning.best_params, settings.model.estimator)
+            short = chosen.rsplit(".", 1)[-1]
+            progress.say(f"refitting the best trial ({short}) on the whole training data")
+            report = training.train(
+                settings,
+                train_path=train_path,
+                val_path=val_path,
+                params=params,
+                fallback_local=fallback_local,
+                env=env,
+                estimator_path=chosen,
+                tuning=tuning,
+                parent_run_id=runs.parent_run_id,
+                store=store,
+            )
+            runs.mark_winner(report.candidate.run_id, tuning)
+        except BaseException:
+            if study.created:
+                runs.finish("FAILED")
+            raise
+        runs.finish()
+        return Outcome(report, name, ran, study.budget)
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a cancelled CI job) unwinds like Ctrl-C: the running trial is recorded as failed
+    instead of staying claimed in a shared storage, and the study's run is ended FAILED.
+
+    The handler only asks for the stop; the search raises at its next safe point, so no write
+    to the storage or the tracking store is cut in half (which leaves SQLite locked)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        stop.STOP.set()
+
+    stop.STOP.clear()
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        stop.STOP.clear()
+
+
+def _open(
+    settings: Settings, env: Mapping[str, str], fallback_local: bool
+) -> tuple[training.Store, Any]:
+    store = training.choose_store(env)
+    retries = settings.tracking.connect_retries
+    try:
+        return store, tracking.connect(store.uri, retries)
+    except tracking.TrackingUnavailableError as exc:
+        if not fallback_local:
+            raise
+        store = training._ephemeral(f"the tracking server could not be reached ({exc})")
+        return store, tracking.connect(store.uri, retries)
+
+
+def _experiment(client: Any, name: str, artifact_location: str | None) -> str:
+    """The experiment's id; processes sharing a study may race to create it."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return training._experiment(client, name, artifact_location)
+    except MlflowException:
+        existing = client.get_experiment_by_name(name)
+        if existing is None:
+            raise
+        return existing.experiment_id
+
+
+def _record(config: TuningConfig, study: search.Study, started: float, shown: str | None):
+    trials = search.finished(study)
+    try:
+        return record.build(
+            config,
+            trials,
+            study=study.study,
+            budget=study.budget,
+            wall_time_s=time.perf_counter() - started,
+            storage=shown,
+        )
+    except ValueError:
+        reasons = sorted({t.reason for t in map(record.trial, trials) if t.reason})
+        why = f"; failures: {'; '.join(reasons[:3])}" if reasons else ""
+        raise UserError(
+            f"{WHERE}: none of the {len(trials)} trial(s) completed, so there is no winner "
+            f"(nothing registered){why}"
+        ) from None
+
+
+def _progress_hook(runs: StudyRuns, study: search.Study, config: TuningConfig):
+    label = metric_label(config.metric)
+    greater = GREATER_IS_BETTER[config.metric]
+    best: dict[str, float] = {}
+
+    def hook(frozen: Any, seconds: float) -> None:
+        runs.trial(frozen, seconds)
+        state = record.STATES[frozen.state.name]
+        if state == "complete":
+            value = float(frozen.value)
+            if "v" not in best or (value > best["v"] if greater else value < best["v"]):
+                best["v"] = value
+            detail = f"CV {label} {value:.4f}"
+        else:
+            why = frozen.user_attrs.get(FAIL_REASON)
+            detail = f"{state} ({why})" if why else state
+        so_far = f"; best {best['v']:.4f}" if best else ""
+        done = f"trial {frozen.number + 1}/{study.budget}"
+        progress.say(f"{done}: {detail}{so_far} ({seconds:.1f} s)")
+
+    return hook

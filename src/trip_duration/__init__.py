@@ -1,1 +1,0 @@
-"""NYC green-taxi trip duration: an MLOps template."""

@@ -1,0 +1,150 @@
+"""Command-line faults caught before any work is done: malformed SHAs, a promote with nothing to
+promote, out-of-range model parameters, report paths that cannot be written; and the help and
+`--config` placement a person expects from every subcommand."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import pytest
+
+from mlgate.cli import COMMANDS, _parser, main
+from support.github_api import FakeGitHub
+from support.project import Project
+from support.stores import sqlite_store
+
+TOKEN = "ghs_cliFaultsToken0123456789"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    """A project with no data files: any command that loads data or connects fails (exit 1)."""
+    return Project.create(tmp_path / "project", "")
+
+
+@pytest.fixture
+def gh(monkeypatch: pytest.MonkeyPatch) -> FakeGitHub:
+    with FakeGitHub(token=TOKEN) as fake:
+        monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+        monkeypatch.setenv("GITHUB_REPOSITORY", fake.repository)
+        monkeypatch.setenv("GITHUB_API_URL", fake.url)
+        yield fake
+
+
+def error_lines(err: str) -> list[str]:
+    return [line for line in err.splitlines() if "error:" in line]
+
+
+@pytest.mark.parametrize("sha", ["SHA", "${{ github.sha }}", "abc", "g" * 40, "1" * 65])
+def test_comment_rejects_a_malformed_head_sha_before_any_request(
+    project: Project, gh: FakeGitHub, tmp_path: Path, sha: str, monkeypatch, capsys
+) -> None:
+    monkeypatch.chdir(project.root)
+    report = tmp_path / "report.json"
+    report.write_text("{}", encoding="utf-8")
+    started = time.monotonic()
+    with pytest.raises(SystemExit) as raised:
+        project.cli("comment", "--report", str(report), "--pr", "7", "--head-sha", sha)
+    assert raised.value.code == 2
+    assert time.monotonic() - started < 2
+    errors = error_lines(capsys.readouterr().err)
+    assert len(errors) == 1
+    assert "--head-sha" in errors[0]
+    assert gh.requests == [], "no GitHub request is spent on a malformed SHA"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param([], id="no-arguments"),
+        pytest.param(["--pr", "7"], id="pr-without-head-sha"),
+        pytest.param(["--commit", "8c7b6a5f4e3d"], id="commit-only"),
+    ],
+)
+def test_promote_with_nothing_to_promote_is_a_usage_error(
+    project: Project, args: list[str], monkeypatch, capsys
+) -> None:
+    monkeypatch.chdir(project.root)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9")
+    started = time.monotonic()
+    assert project.cli("promote", *args) == 2
+    assert time.monotonic() - started < 2, "before loading data or connecting"
+    err = capsys.readouterr().err
+    assert error_lines(err) == [err.strip()]
+    assert "--merge-commit" in err
+
+
+def _help_lines() -> dict[str, str]:
+    commands = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return {action.dest: action.help for action in commands._choices_actions}
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_subcommand_help_describes_the_command(command: str, capsys) -> None:
+    with pytest.raises(SystemExit) as raised:
+        main([command, "--help"])
+    assert raised.value.code == 0
+    out = capsys.readouterr().out
+    _, _, rest = out.partition("\n\n")
+    description = rest.split("\n\n")[0]
+    assert not description.startswith(("options:", "positional")), "a description follows usage"
+    assert " ".join(description.split()) == " ".join(_help_lines()[command].split())
+
+
+@pytest.mark.parametrize("position", ["before", "after"])
+def test_config_is_accepted_before_or_after_the_subcommand(
+    tmp_path: Path, position: str, capsys
+) -> None:
+    config = tmp_path / "custom.toml"
+    config.write_text("[tracking]\nno_such_setting = 1\n", encoding="utf-8")
+    where = ["--config", str(config)]
+    argv = [*where, "rollback"] if position == "before" else ["rollback", *where]
+    assert main(argv) == 1, "the configuration was read (and its unknown key reported)"
+    errors = error_lines(capsys.readouterr().err)
+    assert len(errors) == 1
+    assert "no_such_setting" in errors[0]
+
+
+def _unwritable(tmp_path: Path, kind: str) -> Path:
+    if kind == "directory":
+        path = tmp_path / "out" / "report.json"
+        path.mkdir(parents=True)
+        return path
+    if kind == "parent-is-a-file":
+        (tmp_path / "out").write_text("not a folder", encoding="utf-8")
+        return tmp_path / "out" / "report.json"
+    return Path("/proc/mlgate/report.json")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["directory", "parent-is-a-file", "read-only-filesystem"])
+def test_unwritable_report_path_fails_before_anything_is_registered(
+    tmp_path: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    kind: str,
+    monkeypatch,
+    capsys,
+) -> None:
+    store = sqlite_store(tmp_path_factory, "unwritable-report")
+    project = Project.create(tmp_path / "project", store)
+    months = [project.root / "data" / f"{role}.parquet" for role in ("train", "validation")]
+    project.enter(monkeypatch)
+    report = _unwritable(tmp_path, kind)
+    code = project.cli(
+        "train",
+        "--train-data",
+        str(months[0]),
+        "--val-data",
+        str(months[1]),
+        "--report",
+        str(report),
+    )
+    assert code == 1
+    errors = error_lines(capsys.readouterr().err)
+    assert len(errors) == 1
+    assert str(report) in errors[0]
+    assert project.client().search_registered_models(f"name = '{project.name}'") == []
+    if report.parent.is_dir():
+        assert [p.name for p in report.parent.iterdir() if p.name.endswith(".tmp")] == []

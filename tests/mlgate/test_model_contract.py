@@ -1,0 +1,96 @@
+"""The model contract: how the configuration names a plug-in, and what a plug-in must deliver.
+
+Run on the tests' own plug-in (`support.diabetes`), so these hold for any team's model.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from mlgate.contract import Dataset, ModelPlugin, load_plugin
+from mlgate.errors import UserError
+from support import diabetes
+
+BAD_REFERENCES = {
+    "no-colon": ("support.diabetes.Diabetes", "expected 'package.module:ClassName'"),
+    "empty-class": ("support.diabetes:", "expected 'package.module:ClassName'"),
+    "missing-module": ("support.nowhere:Diabetes", "cannot import support.nowhere"),
+    "missing-class": ("support.diabetes:Nothing", "not a subclass"),
+    "not-a-plugin": ("support.diabetes:DiabetesOptions", "not a subclass"),
+    "a-function": ("support.diabetes:write_months", "not a subclass"),
+}
+
+
+@pytest.mark.parametrize(("reference", "why"), BAD_REFERENCES.values(), ids=BAD_REFERENCES)
+def test_bad_plugin_reference_is_one_line_naming_the_setting(reference: str, why: str) -> None:
+    with pytest.raises(UserError) as error:
+        load_plugin(reference, {})
+    message = str(error.value)
+    assert "\n" not in message
+    assert "model.plugin" in message
+    assert repr(reference) in message
+    assert why in message
+
+
+@pytest.mark.parametrize(
+    ("options", "key"),
+    [({"max_progression": -1}, "max_progression"), ({"min_minutes": 1}, "min_minutes")],
+    ids=["bad-value", "unknown-key"],
+)
+def test_plugin_options_are_validated_by_the_plugin(options: dict, key: str) -> None:
+    with pytest.raises(UserError) as error:
+        load_plugin(diabetes.REFERENCE, options)
+    message = str(error.value)
+    assert "\n" not in message
+    assert f"model.options.{key}" in message
+
+
+def test_configured_plugin_gets_its_options() -> None:
+    plugin = load_plugin(diabetes.REFERENCE, {"max_progression": 250})
+    assert isinstance(plugin, ModelPlugin)
+    assert plugin.options.max_progression == 250
+
+
+def test_load_gives_raw_features_and_target_without_implausible_rows(tmp_path: Path) -> None:
+    train, _ = diabetes.write_months(tmp_path, dirty_rows=4)
+    data = load_plugin(diabetes.REFERENCE, {}).load(train)
+
+    assert isinstance(data, Dataset)
+    assert data.rows_raw == diabetes.TRAIN_ROWS + 4
+    assert data.rows == diabetes.TRAIN_ROWS, "the implausible targets are dropped"
+    assert (data.target >= 0).all()
+    assert list(data.features.columns) == list(diabetes.FEATURES)
+    assert list(data.frame.columns) == [*diabetes.FEATURES, diabetes.TARGET]
+    pd.testing.assert_series_equal(
+        data.frame[diabetes.TARGET], data.target, check_names=False, check_index=False
+    )
+
+
+@pytest.mark.parametrize(
+    ("damage", "problem"),
+    [
+        (lambda path: path.unlink(), "not found"),
+        (lambda path: path.write_bytes(b"PAR1 not really"), "not a readable parquet"),
+        (
+            lambda path: pd.read_parquet(path).drop(columns=["bmi"]).to_parquet(path),
+            "missing required column(s) bmi",
+        ),
+        (
+            lambda path: pd.read_parquet(path).assign(progression=-5.0).to_parquet(path),
+            "no rows left",
+        ),
+    ],
+    ids=["missing", "corrupt", "missing-column", "nothing-plausible"],
+)
+def test_bad_file_is_one_line_naming_it(tmp_path: Path, damage, problem: str) -> None:
+    train, _ = diabetes.write_months(tmp_path)
+    damage(train)
+    with pytest.raises(UserError) as error:
+        load_plugin(diabetes.REFERENCE, {}).load(train)
+    message = str(error.value)
+    assert "\n" not in message
+    assert str(train) in message
+    assert problem in message

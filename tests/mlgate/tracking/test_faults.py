@@ -1,0 +1,267 @@
+"""The tracking connection under faults, driven through the real CLI: malformed URIs, a server
+that is not MLflow, a listener that never answers, a read-only store, a server that dies during
+`train` and comes back, credentials in the URI, and what is left in the temporary folder."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from mlgate.cli import main
+from mlgate.report.document import load_report
+from support.mlflow_server import MlflowServer, free_port
+from support.outage_proxy import OutageProxy
+from support.project import Project
+from support.stores import sqlite_store
+
+SECRET = "s3cr3t-Passw0rd"
+LISTENER_BOUND_S = 60.0
+"""The documented bound on waiting for a tracking server that never answers."""
+
+
+def error_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("error:")]
+
+
+def assert_one_line_error(stderr: str, *needles: str) -> str:
+    assert "Traceback" not in stderr, stderr[-3000:]
+    errors = error_lines(stderr)
+    assert len(errors) == 1, stderr[-3000:]
+    noise = [line for line in stderr.splitlines() if line and not line.startswith(("[", "error:"))]
+    assert noise == [], "only progress lines and the one error line"
+    for needle in needles:
+        assert needle in errors[0]
+    return errors[0]
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    """A project with its train and validation files; tracking comes from the environment."""
+    return Project.create(tmp_path / "project", "", tracking="connect_retries = 3\n")
+
+
+def run_cli(
+    project: Project, *args: str, uri: str, timeout: float = 600, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """`mlgate --config … ARGS` as its own process, as a workflow step runs it."""
+    full = {**project.process_env(), "MLFLOW_TRACKING_URI": uri, **env}
+    return subprocess.run(
+        [sys.executable, "-m", "mlgate.cli", "--config", str(project.config), *args],
+        cwd=project.root,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture
+def plain_http(tmp_path: Path) -> Iterator[str]:
+    """A plain HTTP file server: it answers, but it is not MLflow."""
+    folder = tmp_path / "www"
+    folder.mkdir()
+    (folder / "index.html").write_text("<h1>It works</h1>", encoding="utf-8")
+    handler = partial(SimpleHTTPRequestHandler, directory=str(folder))
+    handler.log_message = lambda *a: None  # type: ignore[attr-defined]
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    ).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def silent_listener() -> Iterator[str]:
+    """A port that accepts TCP connections (the kernel completes them) and never answers."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        sock.close()
+
+
+@pytest.mark.parametrize(
+    ("uri", "needle"),
+    [
+        pytest.param("htp://127.0.0.1:5000", "unsupported scheme 'htp'", id="typo-scheme"),
+        pytest.param("http://[::1", "not a valid URI", id="broken-ipv6"),
+        pytest.param("mlflow", "not a URI", id="plain-word"),
+        pytest.param("http://", "no host", id="no-host"),
+        pytest.param("http://127.0.0.1:port", "not a valid URI", id="bad-port"),
+    ],
+)
+def test_malformed_tracking_uri_is_one_line(
+    project: Project, uri: str, needle: str, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    project.enter(monkeypatch)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    code = project.cli("rollback")
+    assert code == 1
+    assert_one_line_error(capsys.readouterr().err, "MLFLOW_TRACKING_URI", needle)
+    assert not (project.root / uri).exists(), "a plain word is not made into a file store"
+
+
+@pytest.mark.slow
+def test_a_server_that_is_not_mlflow_is_one_line(project: Project, plain_http: str) -> None:
+    done = run_cli(project, "rollback", uri=plain_http)
+    assert done.returncode == 1
+    assert_one_line_error(done.stderr, plain_http, "not as an MLflow tracking server")
+
+
+@pytest.mark.slow
+def test_fallback_local_falls_back_from_a_server_that_is_not_mlflow(
+    project: Project, plain_http: str, tmp_path: Path
+) -> None:
+    report = tmp_path / "out" / "report.json"
+    done = run_cli(project, "train", "--fallback-local", "--report", str(report), uri=plain_http)
+    assert done.returncode == 0, done.stderr[-3000:]
+    skipped = load_report(report).comparison
+    assert not skipped.performed
+    assert "not as an MLflow tracking server" in (skipped.skipped_reason or "")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("env", "bound_s"),
+    [
+        pytest.param({}, LISTENER_BOUND_S, id="defaults"),
+        pytest.param({"MLFLOW_HTTP_REQUEST_TIMEOUT": "2"}, 25.0, id="user-timeout-wins"),
+    ],
+)
+def test_a_listener_that_never_answers_is_a_bounded_wait(
+    project: Project,
+    silent_listener: str,
+    env: dict[str, str],
+    bound_s: float,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Timed in-process, so the bound is the wait itself, not a busy machine's start-up."""
+    project.enter(monkeypatch, MLFLOW_TRACKING_URI=silent_listener, **env)
+    started = time.monotonic()
+    code = main(["--config", str(project.config), "train"])  # with its progress lines
+    took = time.monotonic() - started
+    err = capsys.readouterr().err
+    assert code == 1
+    assert_one_line_error(err, silent_listener, "unreachable after 4 attempt(s)")
+    assert f"tracking server {silent_listener}: attempt 2/4" in err, "says what it waits for"
+    assert took < bound_s
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("exists", "needle"),
+    [
+        pytest.param(True, "readonly database", id="read-only"),
+        pytest.param(False, "cannot open the sqlite database", id="read-only-and-missing"),
+    ],
+)
+def test_a_read_only_store_is_one_line(
+    project: Project, tmp_path_factory: pytest.TempPathFactory, exists: bool, needle: str
+) -> None:
+    store = sqlite_store(tmp_path_factory, "read-only")
+    path = Path(store.removeprefix("sqlite:///"))
+    if not exists:
+        path = path.with_name("missing.db")
+    started = time.monotonic()
+    done = run_cli(project, "rollback", uri=f"sqlite:///file:{path}?mode=ro&uri=true")
+    assert time.monotonic() - started < 60, "MLflow retries a store it cannot open for ~100 s"
+    assert done.returncode == 1
+    line = assert_one_line_error(done.stderr, needle)
+    assert "[SQL:" not in line
+
+
+@pytest.mark.slow
+def test_rollback_to_a_deleted_version_is_one_line(
+    project: Project, tmp_path_factory: pytest.TempPathFactory, monkeypatch, capsys
+) -> None:
+    from mlflow import MlflowClient
+
+    store = sqlite_store(tmp_path_factory, "deleted-version")
+    client = MlflowClient(tracking_uri=store, registry_uri=store)
+    client.create_registered_model(project.name)
+    first = client.create_model_version(project.name, source="file:///models/a").version
+    second = client.create_model_version(
+        project.name, source="file:///models/b", tags={"replaced_version": str(first)}
+    ).version
+    client.set_registered_model_alias(project.name, "champion", second)
+    client.delete_model_version(project.name, first)
+
+    monkeypatch.chdir(project.root)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", store)
+    code = project.cli("rollback")
+    assert code == 1
+    assert_one_line_error(capsys.readouterr().err, f"v{first}", "no longer exists")
+    assert client.get_registered_model(project.name).aliases == {"champion": second}
+
+
+@pytest.mark.slow
+def test_server_lost_during_train_is_one_line_and_the_run_ends_failed(
+    project: Project, mlflow_server: MlflowServer, tmp_path: Path
+) -> None:
+    """The server goes away right after the run starts, and is back a few seconds later."""
+    from mlflow import MlflowClient
+
+    report = tmp_path / "report.json"
+    with OutageProxy(mlflow_server.url, trigger=r"/runs/log-", outage_s=10) as proxy:
+        uri = proxy.url.replace("http://", f"http://ci:{SECRET}@")
+        started = time.monotonic()
+        done = run_cli(project, "train", "--report", str(report), uri=uri)
+        took = time.monotonic() - started
+    assert proxy.triggered_at is not None, "the outage happened during train"
+    assert done.returncode == 1
+    assert_one_line_error(done.stderr, proxy.url)
+    assert SECRET not in done.stdout + done.stderr
+    assert took < 120
+    client = MlflowClient(tracking_uri=mlflow_server.url)
+    experiment = client.get_experiment_by_name(project.name)
+    runs = client.search_runs([experiment.experiment_id])
+    assert [run.info.status for run in runs] == ["FAILED"]
+    assert client.search_model_versions(f"name = '{project.name}'") == []
+    assert not report.exists()
+
+
+@pytest.mark.slow
+def test_credentials_in_the_uri_never_reach_the_output(
+    project: Project, mlflow_server: MlflowServer, tmp_path: Path
+) -> None:
+    uri = mlflow_server.url.replace("http://", f"http://ci:{SECRET}@")
+    report = tmp_path / "report.json"
+    done = run_cli(project, "train", "--report", str(report), uri=uri)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert SECRET not in done.stdout + done.stderr
+    assert SECRET not in report.read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_fallback_store_and_model_downloads_leave_nothing_in_the_temp_folder(
+    project: Project, tmp_path: Path
+) -> None:
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    closed = f"http://127.0.0.1:{free_port()}"
+    report = tmp_path / "report.json"
+    done = run_cli(
+        project, "train", "--fallback-local", "--report", str(report), uri=closed, TMPDIR=str(temp)
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert not load_report(report).comparison.performed
+    with contextlib.suppress(FileNotFoundError):
+        left = sorted(p.name for p in temp.iterdir())
+        assert left == [], "the ephemeral store and model downloads are removed"

@@ -1,0 +1,38 @@
+"""Fixtures for the tuning tests: the tests' tiny plug-in, its data, and settings to tune."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from mlgate.config import Settings
+from mlgate.contract import Dataset, NoOptions
+from support.tuning_plugin import TinyPlugin, dataset, make_frame
+
+
+@pytest.fixture
+def tiny_plugin() -> TinyPlugin:
+    return TinyPlugin(NoOptions())
+
+
+@pytest.fixture
+def tiny_data() -> Dataset:
+    """300 simulated rides in memory."""
+    return dataset(make_frame(rows=300, seed=3))
+
+
+@pytest.fixture
+def tuning_settings() -> Callable[..., Settings]:
+    """`tuning_settings(space, **tuning)`: settings whose model is Lasso, tuned over `space`."""
+
+    def make(space: dict[str, Any], **tuning: Any) -> Settings:
+        return Settings.model_validate(
+            {
+                "model": {"estimator": "sklearn.linear_model.Lasso", "params": {"max_iter": 5000}},
+                "tuning": {"n_trials": 8, "seed": 1, **tuning, "space": space},
+            }
+        )
+
+    return make
