@@ -5,11 +5,13 @@ Run on the tests' own plug-in (`support.diabetes`), so these hold for any team's
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from mlgate.config import Settings
 from mlgate.contract import Dataset, ModelPlugin, load_plugin
 from mlgate.errors import UserError
 from support import diabetes
@@ -94,3 +96,46 @@ def test_bad_file_is_one_line_naming_it(tmp_path: Path, damage, problem: str) ->
     assert "\n" not in message
     assert str(train) in message
     assert problem in message
+
+
+def _settings(tracking: dict[str, str]) -> Settings:
+    return Settings.model_validate({"model": {"plugin": diabetes.REFERENCE}, "tracking": tracking})
+
+
+@pytest.mark.parametrize(
+    ("tracking", "expected"),
+    [
+        ({}, ("diabetes", "diabetes", "diabetes")),
+        ({"production_model": "diabetes-prod"}, ("diabetes", "diabetes", "diabetes-prod")),
+        (
+            {"experiment": "e", "registered_model": "c", "production_model": "p"},
+            ("e", "c", "p"),
+        ),
+    ],
+    ids=["plugin-names", "plugin-candidates-own-production", "all-configured"],
+)
+def test_tracking_names_default_to_the_plugin_name(
+    tracking: dict[str, str], expected: tuple[str, str, str]
+) -> None:
+    settings = _settings(tracking)
+    assert (settings.experiment, settings.registered_model, settings.production) == expected
+
+
+def test_production_model_equal_to_the_plugin_name_is_one_line() -> None:
+    settings = _settings({"production_model": diabetes.Diabetes.name})
+    with pytest.raises(UserError) as error:
+        _ = settings.production
+    assert "\n" not in str(error.value)
+    assert "tracking.production_model 'diabetes'" in str(error.value)
+
+
+@pytest.mark.parametrize("name", [None, "", "Has Spaces", "UPPER", "x" * 64, 7])
+def test_a_plugin_without_a_usable_name_is_refused(
+    name: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = type("Broken", (diabetes.Diabetes,), {"name": name})
+    monkeypatch.setattr(sys.modules[diabetes.__name__], "Broken", broken, raising=False)
+    with pytest.raises(UserError) as error:
+        load_plugin(f"{diabetes.__name__}:Broken", {})
+    assert "\n" not in str(error.value)
+    assert "Broken.name must be a short lowercase name" in str(error.value)
