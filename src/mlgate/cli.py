@@ -247,7 +247,10 @@ def _serving_parsers(commands: argparse._SubParsersAction) -> None:
     check.add_argument(
         "--model",
         default="champion",
-        help="champion (default), a registered version number, or any MLflow model URI",
+        help=(
+            "champion (default; on the production model when one is set), a version number "
+            "of the candidates, or any MLflow model URI"
+        ),
     )
     check.add_argument(
         "--requirements",
@@ -265,7 +268,10 @@ def _serving_parsers(commands: argparse._SubParsersAction) -> None:
     predict.add_argument(
         "--model",
         default="champion",
-        help="champion (default), a registered version number, or any MLflow model URI",
+        help=(
+            "champion (default; on the production model when one is set), a version number "
+            "of the candidates, or any MLflow model URI"
+        ),
     )
     predict.add_argument("--data", type=Path, required=True, help="parquet file of raw records")
     predict.add_argument("--out", type=Path, required=True, help="parquet file of predictions")
@@ -659,7 +665,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
 
 
 def cmd_candidate(args: argparse.Namespace) -> int:
-    settings = _settings(args, names=True)
+    settings = _settings(args)  # train and tune check the names first
     if not settings.tuning.enabled:
         return cmd_train(args)
     if args.param:
