@@ -247,7 +247,10 @@ def _serving_parsers(commands: argparse._SubParsersAction) -> None:
     check.add_argument(
         "--model",
         default="champion",
-        help="champion (default), a registered version number, or any MLflow model URI",
+        help=(
+            "champion (default; on the production model when one is set), a version number "
+            "of the candidates, or any MLflow model URI"
+        ),
     )
     check.add_argument(
         "--requirements",
@@ -265,7 +268,10 @@ def _serving_parsers(commands: argparse._SubParsersAction) -> None:
     predict.add_argument(
         "--model",
         default="champion",
-        help="champion (default), a registered version number, or any MLflow model URI",
+        help=(
+            "champion (default; on the production model when one is set), a version number "
+            "of the candidates, or any MLflow model URI"
+        ),
     )
     predict.add_argument("--data", type=Path, required=True, help="parquet file of raw records")
     predict.add_argument("--out", type=Path, required=True, help="parquet file of predictions")
@@ -322,10 +328,14 @@ def _redact(text: str) -> str:
     return redact(text)
 
 
-def _settings(args: argparse.Namespace):
+def _settings(args: argparse.Namespace, *, names: bool = False):
+    """The configuration; with `names`, the tracking names are checked too (before any work)."""
     from mlgate.config import load_settings
 
-    return load_settings(args.config)
+    settings = load_settings(args.config)
+    if names:
+        settings.names()
+    return settings
 
 
 def _default_report(settings) -> Path:
@@ -348,7 +358,7 @@ def _train_and_report(args: argparse.Namespace, store: Store, creation: Creation
     from mlgate.report.markdown import render_configured
     from mlgate.train.job import train
 
-    settings = _settings(args)
+    settings = _settings(args, names=True)
     params = dict(parse_param(p) for p in args.param)
     path = args.report or _default_report(settings)
     check_writable(path, path.with_suffix(".md"))
@@ -496,7 +506,7 @@ def cmd_promote(args: argparse.Namespace) -> int:
             "promote needs --merge-commit, --pr with --head-sha, or --version "
             "(see mlgate promote --help)"
         )
-    settings = _settings(args)
+    settings = _settings(args, names=True)
     pr, head_sha, github = args.pr, args.head_sha, None
     if args.merge_commit:
         from mlgate.github.client import GitHubClient
@@ -574,7 +584,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     from mlgate.tracking import connection as tracking
     from mlgate.tracking.access import permission
 
-    settings = _settings(args)
+    settings = _settings(args, names=True)
     client = tracking.connect(tracking.resolve_uri(), settings.tracking.connect_retries)
     name = settings.production
     with permission(f"roll back registered model {name!r}"):
@@ -589,7 +599,7 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     from mlgate.monitoring.markdown import render_monitoring, verdict_line
     from mlgate.report.markdown import write_step_summary
 
-    settings = _settings(args)
+    settings = _settings(args, names=True)
     report = monitor(settings, current_path=args.current, reference_path=args.reference)
     folder = args.out or settings.path(settings.monitoring.directory)
     path = folder / "monitoring.json"
@@ -623,7 +633,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
     from mlgate.report.markdown import render_configured
     from mlgate.tuning.job import tune
 
-    settings = _settings(args)
+    settings = _settings(args, names=True)
     outcome = tune(
         settings,
         train_path=args.train_data,
@@ -655,7 +665,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
 
 
 def cmd_candidate(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = _settings(args)  # train and tune check the names first
     if not settings.tuning.enabled:
         return cmd_train(args)
     if args.param:
@@ -669,13 +679,15 @@ def cmd_candidate(args: argparse.Namespace) -> int:
 def cmd_serve_check(args: argparse.Namespace) -> int:
     from mlgate.serving.command import serve_check_command
 
-    return serve_check_command(_settings(args), args.model, args.requirements, args.report)
+    return serve_check_command(
+        _settings(args, names=True), args.model, args.requirements, args.report
+    )
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
     from mlgate.serving.command import predict_command
 
-    return predict_command(_settings(args), args.model, args.data, args.out)
+    return predict_command(_settings(args, names=True), args.model, args.data, args.out)
 
 
 COMMANDS = {

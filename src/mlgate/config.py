@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import tomllib
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -375,22 +376,63 @@ class Settings(_Section):
     @property
     def production(self) -> str:
         """The registered model that holds the champion alias."""
-        production = self.tracking.production_model
-        if production is None:
-            return self.registered_model
-        if production == self.registered_model:
+        return self._models()[1]
+
+    @property
+    def monitoring_experiment(self) -> str:
+        """Where `mlgate monitor` records its runs."""
+        return self.monitoring.experiment or f"{self.experiment}-monitoring"
+
+    def names(self) -> Names:
+        """Every name the lifecycle uses on the tracking server, checked apart from each other.
+
+        Commands that need them call this first, so a collision (e.g. `production_model` equal
+        to the plug-in's name, the candidates' default) is one line before any work.
+        """
+        candidates, production = self._models()
+        experiment, monitoring = self.experiment, self.monitoring_experiment
+        if monitoring == experiment:
+            raise UserError(
+                f"[{TABLE}] monitoring.experiment {monitoring!r} is also the training "
+                "experiment: the monitoring credential would write where the champion's runs "
+                "live; give it a name of its own"
+            )
+        return Names(experiment, candidates, production, monitoring)
+
+    def _models(self) -> tuple[str, str]:
+        """(candidates, production), checked apart from each other and the promotion lock."""
+        from mlgate.registry.lock import LOCK_SUFFIX
+
+        candidates, production = self.registered_model, self.tracking.production_model
+        if production == candidates:
             raise UserError(
                 f"[{TABLE}] tracking.production_model {production!r} is also the registered "
                 "model for candidates (the plug-in's name when tracking.registered_model is "
                 "unset): give it a name of its own"
             )
-        return production
+        production = production or candidates
+        if candidates == production + LOCK_SUFFIX:
+            raise UserError(
+                f"[{TABLE}] tracking.registered_model {candidates!r} is the promotion lock of "
+                f"{production!r}: give the candidates another name"
+            )
+        return candidates, production
 
     def plugin(self) -> ModelPlugin:
         """The configured model plug-in, loaded once per process."""
         if self.model.plugin is None:
             raise UserError(f"[{TABLE}] model.plugin is not set (e.g. 'my_model.plugin:MyModel')")
         return _plugin(self.model.plugin, json.dumps(self.model.options, sort_keys=True))
+
+
+@dataclass(frozen=True)
+class Names:
+    """The lifecycle's names on the tracking server (see `Settings.names`)."""
+
+    experiment: str
+    registered_model: str  # the candidates
+    production: str  # holds the champion alias; the candidates' model when not separate
+    monitoring_experiment: str
 
 
 @cache

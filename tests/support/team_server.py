@@ -1,13 +1,13 @@
 """A team tracking server for tests: PostgreSQL 15 plus `mlflow server --app-name basic-auth`.
 
-This is the setup CONTRIBUTING documents, on 127.0.0.1: a real PostgreSQL cluster (its own
+This is the setup docs/team-setup.md documents, on 127.0.0.1: a real PostgreSQL cluster (its own
 data folder, a free port, password authentication only) holding MLflow's tracking and auth
 databases, an MLflow server with users, and the CI users made by scripts/setup_team_server.py.
 
 PostgreSQL refuses to run as root, which is how CI runs; then `initdb` and `pg_ctl` run as
 `nobody` through `setpriv` (util-linux: no PAM, shell or home needed), in a folder that user
 owns. Every wait is bounded and says what it waits for; `stop()` ends both servers and deletes
-the folder. `Postgres` alone is the bare cluster (for running CONTRIBUTING's own commands).
+the folder. `Postgres` alone is the bare cluster (for running the page's own commands).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from support.mlflow_server import free_port
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "setup_team_server.py"
 ADMIN = "admin"
-PR_USER, PROMOTE_USER = "ci-pr", "ci-promote"
+PR_USER, PROMOTE_USER, MONITOR_USER = "ci-pr", "ci-promote", "ci-monitor"
 
 
 class PostgresMissingError(RuntimeError):
@@ -155,6 +155,7 @@ class TeamServer(Postgres):
             ADMIN: secrets.token_urlsafe(18),
             PR_USER: secrets.token_urlsafe(18),
             PROMOTE_USER: secrets.token_urlsafe(18),
+            MONITOR_USER: secrets.token_urlsafe(18),
         }
         self._db_password = secrets.token_urlsafe(18)
         self._process: subprocess.Popen[bytes] | None = None
@@ -191,9 +192,11 @@ class TeamServer(Postgres):
             **self.credentials(ADMIN),
             "MLFLOW_PR_PASSWORD": self.passwords[PR_USER],
             "MLFLOW_PROMOTE_PASSWORD": self.passwords[PROMOTE_USER],
+            "MLFLOW_MONITOR_PASSWORD": self.passwords[MONITOR_USER],
         }
         command = [sys.executable, str(SCRIPT), "--config", str(config)]
         command += ["--pr-user", PR_USER, "--promote-user", PROMOTE_USER]
+        command += ["--monitor-user", MONITOR_USER]
         done = subprocess.run(
             command, env=env, capture_output=True, text=True, timeout=180, check=False
         )

@@ -75,7 +75,7 @@ def monitor(
     lineage = collect(settings.root, env)
     report = MonitoringReport(
         generated_at=registry.now(),
-        registered_model=settings.registered_model,
+        registered_model=settings.production,
         title=f"{plugin.target.label} model monitoring",
         unit=plugin.target.unit,
         champion=champion,
@@ -124,7 +124,7 @@ def _log_run(client: MlflowClient, settings: Settings, report: MonitoringReport)
 
     from mlgate.monitoring.markdown import render_monitoring
 
-    name = settings.monitoring.experiment or f"{settings.experiment}-monitoring"
+    name = settings.monitoring_experiment
     existing = client.get_experiment_by_name(name)
     experiment_id = existing.experiment_id if existing else client.create_experiment(name)
     with mlflow.start_run(experiment_id=experiment_id, run_name="monitor") as run:

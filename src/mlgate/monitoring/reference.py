@@ -39,8 +39,9 @@ class LoggedInput:
 
 
 def find_champion(client: MlflowClient, settings: Settings) -> ChampionRef:
-    """The version behind the champion alias, pinned by number so an alias move mid-run is moot."""
-    name, alias = settings.registered_model, settings.tracking.champion_alias
+    """The version behind the champion alias, on the production model, pinned by number so an
+    alias move mid-run is moot."""
+    name, alias = settings.production, settings.tracking.champion_alias
     current = registry.champion(client, name, alias)
     if current is None:
         raise UserError(

@@ -9,11 +9,17 @@ from mlgate.config import Settings
 from mlgate.errors import ServingFailedError, UserError
 
 
+def champion_uri(settings: Settings) -> str:
+    """The champion, on the production model (the candidates' model when there is no
+    separate one)."""
+    return f"models:/{settings.production}@{settings.tracking.champion_alias}"
+
+
 def model_uri(settings: Settings, model: str) -> str:
-    """`champion`, a version number, or any MLflow model URI, as a URI."""
+    """`champion`, a version number of the candidates, or any MLflow model URI, as a URI."""
     name = settings.registered_model
     if model == settings.tracking.champion_alias or model == "champion":
-        return f"models:/{name}@{settings.tracking.champion_alias}"
+        return champion_uri(settings)
     if model.isdigit():
         return f"models:/{name}/{model}"
     if ":" in model or Path(model).exists():
@@ -52,7 +58,7 @@ def serve_check_command(
     _connect(settings)
     uri = model_uri(settings, model)
     _resolvable(uri)
-    champion = f"models:/{settings.registered_model}@{settings.tracking.champion_alias}"
+    champion = champion_uri(settings)
     config = settings.serving
     serving = serve_check(
         uri,

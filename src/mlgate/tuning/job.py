@@ -73,29 +73,54 @@ def effective(
 
 
 def check_space(settings: Settings, config: TuningConfig, plugin: ModelPlugin) -> None:
-    """Every estimator choice exists and takes every parameter offered to it, before any trial
-    runs: a typo must not turn into a study of failed trials."""
+    """Every estimator the search can pick exists and takes every parameter offered to it, and
+    the configured estimator is among them, before any trial runs: a typo must not turn into a
+    study of failed trials, nor a space written for another estimator into a search of it."""
     if not config.space:
         raise UserError(f"{WHERE}.space: the search space is empty; nothing to tune")
+    configured = settings.model.estimator
     choice = config.space.get(ESTIMATOR_CHOICE)
-    paths = choice.choices if isinstance(choice, Choice) else [settings.model.estimator]
+    paths = [str(p) for p in choice.choices] if isinstance(choice, Choice) else [configured]
+    if configured not in paths:
+        default = "" if "estimator" in settings.model.model_fields_set else " (the default)"
+        raise UserError(
+            f"{WHERE}.space.estimator: the choices ({', '.join(paths)}) do not include "
+            f"model.estimator {configured!r}{default}, so the search would never try it: add it "
+            "to the choices, or write the space for that estimator"
+        )
     for path in paths:
         try:
-            estimator.estimator_class(str(path))
+            estimator.estimator_class(path)
         except UserError as exc:
             detail = str(exc).split(": ", 1)[-1]
             raise UserError(f"{WHERE}.space.estimator {path!r}: {detail}") from None
+        # Only the names are checked here: a value the estimator refuses fails its own trial.
+        pipeline = estimator.build(plugin, ModelConfig(estimator=path))
+        valid = pipeline.get_params(deep=True)
         for name, dimension in config.space.items():
             if name == ESTIMATOR_CHOICE:
                 continue
             if dimension.estimators is not None and path not in dimension.estimators:
                 continue
-            # Only the name is checked here: a value the estimator refuses fails its own trial.
-            pipeline = estimator.build(plugin, ModelConfig(estimator=str(path)))
             key = name if STEP_SEPARATOR in name else f"{ESTIMATOR_STEP}{STEP_SEPARATOR}{name}"
-            if key not in pipeline.get_params(deep=True):
-                owner = type(pipeline[-1]).__name__
-                raise UserError(f"{WHERE}.space.{name}: {owner} ({path}) has no parameter {name!r}")
+            if key not in valid:
+                raise UserError(
+                    f"{WHERE}.space.{name}: {_no_parameter(pipeline, path, key, choice)}"
+                )
+
+
+def _no_parameter(pipeline: Any, path: str, key: str, choice: object) -> str:
+    """Who lacks the parameter `key`: the estimator (named by class and path) or a step."""
+    step, _, short = key.partition(STEP_SEPARATOR)
+    if step not in pipeline.named_steps:
+        return f"the pipeline has no step {step!r} (steps: {', '.join(pipeline.named_steps)})"
+    if step != ESTIMATOR_STEP:
+        owner = type(pipeline.named_steps[step]).__name__
+        return f"the plug-in's step {step!r} ({owner}) has no parameter {short!r}"
+    hint = ""
+    if isinstance(choice, Choice):
+        hint = " (offer it only to the estimators that take it: estimators = [...])"
+    return f"{type(pipeline[-1]).__name__} ({path}) has no parameter {short!r}{hint}"
 
 
 def default_study_name(settings: Settings, env: Mapping[str, str]) -> str:

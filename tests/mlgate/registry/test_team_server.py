@@ -3,7 +3,7 @@
 The PR credential trains and registers candidates but cannot move the champion or write the
 production model; the promotion credential promotes only a candidate whose origin GitHub's
 Actions API confirms, and rolls back; concurrent promotions stay consistent on PostgreSQL.
-Users and grants are made by scripts/setup_team_server.py, as CONTRIBUTING says.
+Users and grants are made by scripts/setup_team_server.py, as docs/team-setup.md says.
 """
 
 from __future__ import annotations

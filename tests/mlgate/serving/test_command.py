@@ -44,3 +44,21 @@ def test_anything_else_is_a_one_line_error(settings, given: str) -> None:
     assert "\n" not in str(error.value)
     assert repr(given) in str(error.value)
     assert "champion" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("champion", "models:/rides-live@prod"),
+        ("prod", "models:/rides-live@prod"),
+        ("7", "models:/rides/7"),
+    ],
+)
+def test_with_a_production_model_the_champion_lives_there(
+    pyproject, given: str, expected: str
+) -> None:
+    table = (
+        '[tool.mlgate.tracking]\nregistered_model = "rides"\nproduction_model = "rides-live"\n'
+        'champion_alias = "prod"\n'
+    )
+    assert model_uri(load_settings(pyproject(table)), given) == expected
