@@ -116,7 +116,7 @@ def champion(root: Path, model: str) -> str:
     from mlflow import MlflowClient
 
     client = MlflowClient(tracking_uri=f"sqlite:///{root / 'mlflow.db'}")
-    return client.get_model_version_by_alias(model, "champion").version
+    return str(client.get_model_version_by_alias(model, "champion").version)
 
 
 @pytest.mark.slow
