@@ -107,9 +107,9 @@ def test_a_broken_chart_is_reported(tools):
     assert "error" in result.status["errors"][0]["message"].lower()
 
 
-def test_readme_shows_every_example_and_each_image_exists(render_comments):
-    readme = (render_comments.REPO_ROOT / "README.md").read_text(encoding="utf-8")
-    shown = set(re.findall(r"\(docs/images/comment-([a-z-]+)\.png\)", readme))
+def test_the_comment_page_shows_every_example_and_each_image_exists(render_comments):
+    page = (render_comments.REPO_ROOT / "docs" / "pr-comment.md").read_text(encoding="utf-8")
+    shown = set(re.findall(r"\(images/comment-([a-z-]+)\.png\)", page))
     assert shown == set(render_comments.EXAMPLES)
     for name in shown:
         image = render_comments.IMAGES / f"comment-{name}.png"
