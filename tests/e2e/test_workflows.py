@@ -17,7 +17,7 @@ only, so the scenario holds for any model.
 
 Expectations come from the reports the runs uploaded and from MLflow, not from fixed numbers.
 The PR runs include the project's fast test suite (`pytest -m "not slow"`), which is most of
-their time; the `integration` job is never run here (it runs this file).
+their time; integration.yml, which runs this file, is never run here.
 """
 
 from __future__ import annotations
