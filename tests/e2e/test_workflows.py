@@ -32,7 +32,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from act import (
+
+from mlgate.config import Settings, load_settings
+from mlgate.registry import versions as registry
+from mlgate.report.document import Report, load_report
+from support import diabetes
+from support.act import (
     FAKE_TOKEN,
     ActResult,
     ActSession,
@@ -45,11 +50,6 @@ from act import (
     merge_branch,
     switch,
 )
-
-from mlgate.config import Settings, load_settings
-from mlgate.registry import versions as registry
-from mlgate.report.document import Report, load_report
-from support import diabetes
 from support.github_api import BOT_LOGIN, FakeGitHub
 from support.mlflow_server import MlflowServer
 from support.team_server import ADMIN, PR_USER, PROMOTE_USER, TeamServer

@@ -64,4 +64,5 @@ def test_the_comment_imports_only_what_the_comment_group_installs(tmp_path: Path
     missing = {
         m: owners[m] for m in third_party if not {normalise(d) for d in owners[m]} & installed
     }
-    assert third_party and missing == {}
+    assert third_party
+    assert missing == {}
