@@ -157,7 +157,7 @@ def _train(
     if (
         warm.enabled
         and store.skipped_reason is None
-        and registry.champion(client, names.production, names.champion_alias) is not None
+        and registry.champion(client, settings.production, names.champion_alias) is not None
     ):
         warm.spawn_champion()
     experiment_id = _experiment(client, settings.experiment, store.artifact_location)
@@ -339,7 +339,7 @@ def _serving(
     names = settings.tracking
     champion_uri = None
     if champ is not None:
-        champion_uri = f"models:/{names.production}@{names.champion_alias}"
+        champion_uri = f"models:/{settings.production}@{names.champion_alias}"
     return serve_check(
         model_uri,
         champion_uri=champion_uri,
