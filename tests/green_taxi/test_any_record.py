@@ -12,6 +12,7 @@ from green_taxi.plugin import GreenTaxi, TaxiOptions
 from mlgate.config import ModelConfig
 from mlgate.train import estimator
 from support.taxi_records import GARBAGE, INPUTS
+from support.tlc import make_trip_records
 
 ESTIMATORS = {
     "lasso": ("sklearn.linear_model.Lasso", {"alpha": 0.1}),
@@ -20,10 +21,11 @@ ESTIMATORS = {
 }
 
 
-@pytest.fixture(params=ESTIMATORS.values(), ids=ESTIMATORS.keys())
-def fitted(request, trip_records) -> tuple[Pipeline, pd.DataFrame]:
+@pytest.fixture(scope="module", params=ESTIMATORS.values(), ids=ESTIMATORS.keys())
+def fitted(request) -> tuple[Pipeline, pd.DataFrame]:
+    """Fitted once per estimator for the module: the tests only predict."""
     path, params = request.param
-    train = trip_records(800, seed=11)
+    train = make_trip_records(800, seed=11)
     pipeline = estimator.build(GreenTaxi(TaxiOptions()), ModelConfig(estimator=path, params=params))
     return pipeline.fit(train[INPUTS], train["duration"]), train
 
