@@ -90,6 +90,8 @@ def steps_of(result: ActResult, label: str, ours: set[str]) -> list[Step]:
         step, when = record.get("step"), _when(record)
         if not step or len(record.get("stepID") or [""]) > 1:
             continue
+        if record.get("stage") in ("Pre", "Post"):
+            step = f"{step} ({record['stage'].lower()})"
         if "stepResult" in record and "executionTime" in record:
             measured[step] = float(record["executionTime"]) / 1e9
         if when is not None:
