@@ -58,7 +58,8 @@ def test_two_test_plugin_modules_in_different_folders_collect_and_run(
 ) -> None:
     adopter_tree(tmp_path)
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *extra],
+        # One process (`-n 0`): the worker count is not what this checks.
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0", *extra],
         cwd=tmp_path, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     if collects:
