@@ -324,7 +324,7 @@ class ServingConfig(_Section):
     registered (`check`), and latency through HTTP is measured with these sizes.
 
     `requirements` also installs the logged requirements into a clean uv environment and
-    predicts there (slow; the PR workflow's integration job turns it on with
+    predicts there (slow; the Integration workflow turns it on with
     `train --check-requirements`).
     """
 

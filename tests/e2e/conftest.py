@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from act import ActSession, act_binary, act_version, make_repo_clone
+
+from support.act import ActSession, act_binary, act_version, make_repo_clone
 
 E2E_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = E2E_DIR.parents[1]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from act import (
+from support.act import (
     FAKE_TOKEN,
     PINNED_ACTIONS,
     ActSession,

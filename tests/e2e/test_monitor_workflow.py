@@ -20,10 +20,10 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from act import FAKE_TOKEN, ActResult, ActSession, commit_files
 
 from mlgate.cli import main
 from mlgate.monitoring.document import load_monitoring
+from support.act import FAKE_TOKEN, ActResult, ActSession, commit_files
 from support.github_api import FakeGitHub
 from support.mlflow_server import MlflowServer
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from act import ACTIONS_DIR, PINNED_ACTIONS, STANDINS, act_command, local_repository_args
+
+from support.act import ACTIONS_DIR, PINNED_ACTIONS, STANDINS, act_command, local_repository_args
 
 BUMPED = "0123456789abcdef0123456789abcdef01234567"
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from act import commit_files, create_branch, git, make_repo_clone, switch, write_git_config
+
+from support.act import commit_files, create_branch, git, make_repo_clone, switch, write_git_config
 
 ACTIONS = Path(__file__).resolve().parent / "actions"
 
@@ -317,7 +318,7 @@ def test_checkout_unknown_ref_fails(
 
 def uv_env() -> dict[str, str]:
     """Point the stand-in at the host's uv, as the harness does."""
-    from act import host_uv
+    from support.act import host_uv
 
     uv = host_uv()
     assert uv, "uv must be installed"

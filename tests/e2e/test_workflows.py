@@ -17,7 +17,7 @@ only, so the scenario holds for any model.
 
 Expectations come from the reports the runs uploaded and from MLflow, not from fixed numbers.
 The PR runs include the project's fast test suite (`pytest -m "not slow"`), which is most of
-their time; the `integration` job is never run here (it runs this file).
+their time; integration.yml, which runs this file, is never run here.
 """
 
 from __future__ import annotations
@@ -32,7 +32,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from act import (
+
+from mlgate.config import Settings, load_settings
+from mlgate.registry import versions as registry
+from mlgate.report.document import Report, load_report
+from support import diabetes
+from support.act import (
     FAKE_TOKEN,
     ActResult,
     ActSession,
@@ -45,11 +50,6 @@ from act import (
     merge_branch,
     switch,
 )
-
-from mlgate.config import Settings, load_settings
-from mlgate.registry import versions as registry
-from mlgate.report.document import Report, load_report
-from support import diabetes
 from support.github_api import BOT_LOGIN, FakeGitHub
 from support.mlflow_server import MlflowServer
 from support.team_server import ADMIN, PR_USER, PROMOTE_USER, TeamServer

@@ -11,8 +11,9 @@ from sklearn.pipeline import Pipeline
 from green_taxi.plugin import GreenTaxi, TaxiOptions
 from mlgate.config import ModelConfig
 from mlgate.train import estimator
+from support.taxi_records import GARBAGE, INPUTS
+from support.tlc import make_trip_records
 
-INPUTS = ["PULocationID", "DOLocationID", "trip_distance"]
 ESTIMATORS = {
     "lasso": ("sklearn.linear_model.Lasso", {"alpha": 0.1}),
     "linear": ("sklearn.linear_model.LinearRegression", {}),
@@ -20,32 +21,13 @@ ESTIMATORS = {
 }
 
 
-@pytest.fixture(params=ESTIMATORS.values(), ids=ESTIMATORS.keys())
-def fitted(request, trip_records) -> tuple[Pipeline, pd.DataFrame]:
+@pytest.fixture(scope="module", params=ESTIMATORS.values(), ids=ESTIMATORS.keys())
+def fitted(request) -> tuple[Pipeline, pd.DataFrame]:
+    """Fitted once per estimator for the module: the tests only predict."""
     path, params = request.param
-    train = trip_records(800, seed=11)
+    train = make_trip_records(800, seed=11)
     pipeline = estimator.build(GreenTaxi(TaxiOptions()), ModelConfig(estimator=path, params=params))
     return pipeline.fit(train[INPUTS], train["duration"]), train
-
-
-GARBAGE = {
-    "zero-distance": (7, 42, 0.0),
-    "negative-distance": (7, 42, -3.5),
-    "nan-distance": (7, 42, np.nan),
-    "missing-distance": (7, 42, None),
-    "meter-fault-distance": (7, 42, 178_919.0),
-    "huge-distance": (7, 42, 1e300),
-    "infinite-distance": (7, 42, np.inf),
-    "text-distance": (7, 42, "far"),
-    "numeric-string-distance": (7, 42, "2.5"),
-    "unseen-pair": (1, 2, 3.0),
-    "ids-out-of-range": (999, -4, 3.0),
-    "huge-ids": (1e15, 1e15, 3.0),
-    "missing-ids": (None, np.nan, 3.0),
-    "numeric-string-ids": ("7", "42", 3.0),
-    "text-ids": ("Harlem", "JFK", 3.0),
-    "everything-wrong": (None, "x", -1.0),
-}
 
 
 @pytest.mark.parametrize(("pu", "do", "distance"), GARBAGE.values(), ids=GARBAGE.keys())

@@ -8,7 +8,6 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from test_any_record import GARBAGE, INPUTS
 
 from green_taxi.plugin import GreenTaxi, TaxiOptions
 from mlgate.config import ModelConfig
@@ -18,6 +17,7 @@ from mlgate.serving.server import ScoringServer
 from mlgate.train import estimator
 from mlgate.train.job import _pip_requirements
 from support.stores import sqlite_store
+from support.taxi_records import GARBAGE, INPUTS
 
 pytestmark = pytest.mark.slow
 

@@ -95,7 +95,7 @@ def test_unservable_candidate_fails_the_run_says_why_and_is_not_registered(
 ) -> None:
     config = project.config.read_text(encoding="utf-8")
     project.config.write_text(
-        config.replace("green_taxi.plugin:GreenTaxi", "serving_plugins:RejectedExample"),
+        config.replace("green_taxi.plugin:GreenTaxi", "support.serving_plugins:RejectedExample"),
         encoding="utf-8",
     )
     report_path = project.root / "report.json"

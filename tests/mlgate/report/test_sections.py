@@ -6,9 +6,9 @@ import re
 from typing import Any
 
 import pytest
-from test_report import HOSTILE, assert_inert, make_report, table_after
 
 from mlgate.report.markdown import render_markdown
+from support.report_cases import HOSTILE, assert_inert, make_report, table_after
 
 
 def serving(**overrides: Any) -> dict[str, Any]:

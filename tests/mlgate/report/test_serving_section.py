@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from test_report import make_report
 
 from mlgate.report.document import Latency, Report, Serving, ServingCheck
 from mlgate.report.markdown import render_markdown
+from support.report_cases import make_report
 
 GOOD = [
     ServingCheck(name="dataframe_split", passed=True, detail="→ 200, 5 predictions"),

@@ -7,12 +7,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from test_report import HOSTILE, assert_inert, make_report, table_after, verdict_line
 
 from mlgate.config import load_settings
 from mlgate.errors import UserError
 from mlgate.report.markdown import MARKER, render_configured, render_markdown
 from mlgate.report.template import CommentTemplate
+from support.report_cases import HOSTILE, assert_inert, make_report, table_after, verdict_line
 
 BUSINESS = """\
 {% extends "builtin/comment.md.j2" %}

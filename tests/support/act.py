@@ -110,8 +110,7 @@ from typing import Any
 
 from support import waits
 
-HERE = Path(__file__).resolve().parent
-ACTIONS_DIR = HERE / "actions"
+ACTIONS_DIR = Path(__file__).resolve().parents[1] / "e2e" / "actions"
 DEFAULT_REMOTE = "https://github.com/acme/trips.git"
 FAKE_TOKEN = "ghs_e2eFakeTokenForActRuns000000000000"
 PLATFORMS = ("ubuntu-latest", "ubuntu-24.04", "ubuntu-22.04")
