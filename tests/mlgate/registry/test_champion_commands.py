@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -28,14 +27,12 @@ import pytest
 from mlgate.cli import EXIT_DRIFT
 from mlgate.monitoring.document import load_monitoring
 from mlgate.registry import versions as registry
+from support.docs import shell_block
 from support.mlflow_server import free_port
 from support.project import Project
 from support.team_server import ADMIN, MONITOR_USER, PR_USER, PROMOTE_USER, TeamServer
 
 pytestmark = pytest.mark.slow
-
-PAGE = Path(__file__).resolve().parents[3] / "docs" / "team-setup.md"
-SERVE = re.compile(r"<!-- team-server: serve -->\n```bash\n(.*?)```", re.S)
 
 
 @dataclass(frozen=True)
@@ -135,9 +132,7 @@ def test_serve_check_champion_serves_the_production_champion(
 def test_the_documented_serve_command_serves_the_production_champion(
     promoted: Promoted, tmp_path: Path
 ) -> None:
-    block = SERVE.search(PAGE.read_text(encoding="utf-8"))
-    assert block, "docs/team-setup.md has a serve block"
-    command = block.group(1)
+    command = shell_block("docs/team-setup.md", "serve")
     assert "-p 5001" in command
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}

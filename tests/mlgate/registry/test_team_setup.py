@@ -5,7 +5,7 @@
   keeps this test honest without editing it.
 - Every credential in the table has a user in scripts/setup_team_server.py, granted exactly the
   permissions the table lists.
-- The blocks marked `<!-- team-server: NAME -->` run as written, in order, in one bash session,
+- The page's shell blocks run as written, in order, in one bash session,
   against a local PostgreSQL 15, with two stand-ins a laptop test needs: the settings block is
   replaced by this machine's values (same variable names), and `uv run X` runs X in this test's
   environment (where the locked packages already are). The install block is not run (no
@@ -35,13 +35,13 @@ from typing import Any
 import pytest
 import yaml
 
+from support.docs import shell_block, shell_blocks
 from support.mlflow_server import free_port
 from support.team_server import Postgres
 
 ROOT = Path(__file__).resolve().parents[3]
 PAGE = ROOT / "docs" / "team-setup.md"
 WORKFLOWS = ROOT / ".github" / "workflows"
-STEP = re.compile(r"<!-- team-server: (\w+) -->\n```bash\n(.*?)```", re.S)
 REFERENCE = re.compile(r"\b(secrets|vars)\.([A-Za-z_][A-Za-z0-9_]*)")
 AUTOMATIC = {"GITHUB_TOKEN"}  # GitHub provides it; nobody stores it
 CREDENTIAL = re.compile(r"MLFLOW_([A-Z]+)_(?:USERNAME|PASSWORD|TOKEN)")
@@ -49,7 +49,16 @@ KIND = {"secrets": "secret", "vars": "variable"}
 
 
 def steps() -> dict[str, str]:
-    return dict(STEP.findall(PAGE.read_text(encoding="utf-8")))
+    """The page's blocks by name, in order (each read through `shell_block`, which claims it)."""
+    return {
+        "settings": shell_block("docs/team-setup.md", "settings"),
+        "install": shell_block("docs/team-setup.md", "install"),
+        "databases": shell_block("docs/team-setup.md", "databases"),
+        "server": shell_block("docs/team-setup.md", "server"),
+        "users": shell_block("docs/team-setup.md", "users"),
+        "serve": shell_block("docs/team-setup.md", "serve"),
+        "stop": shell_block("docs/team-setup.md", "stop"),
+    }
 
 
 def setup_script() -> ModuleType:
@@ -223,7 +232,8 @@ def locked(package: str) -> str:
 
 
 def test_the_page_has_every_step_in_order() -> None:
-    assert list(steps()) == ["settings", "install", "databases", "server", "users", "serve", "stop"]
+    names = [b.name for b in shell_blocks("docs/team-setup.md")]
+    assert names == ["settings", "install", "databases", "server", "users", "serve", "stop"]
 
 
 @pytest.mark.parametrize("package", ["mlflow", "psycopg"])
