@@ -103,6 +103,9 @@ class TrackingConfig(_Section):
     promotion copies the reviewed candidate version into it and moves `champion_alias` there.
     Unset, candidates and champion share `registered_model` (one credential, e.g. a laptop).
     `experiment` and `registered_model` default to the plug-in's `name`.
+    Names must not collide: `production_model` differs from the candidates' model, the
+    candidates' model is not `<production>.promotion-lock`, and `monitoring.experiment` differs
+    from the training experiment; every command that uses them fails in one line first.
     """
 
     experiment: str | None = Field(default=None, min_length=1)
