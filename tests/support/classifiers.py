@@ -93,7 +93,10 @@ class Wine(_Table):
 
 
 PLUGINS: dict[str, type[_Table]] = {"binary": BreastCancer, "multiclass": Wine}
-REFERENCES = {"binary": "support.classifiers:BreastCancer", "multiclass": "support.classifiers:Wine"}
+REFERENCES = {
+    "binary": "support.classifiers:BreastCancer",
+    "multiclass": "support.classifiers:Wine",
+}
 FRAMES = {"binary": _cancer, "multiclass": _wine}
 
 

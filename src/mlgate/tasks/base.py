@@ -52,8 +52,8 @@ class Task(ABC):
             else "neither a scikit-learn regressor nor a classifier"
         )
         raise UserError(
-            f"{where}: {other}, but the model plug-in's task is {self.name!r} "
-            f"(it needs a scikit-learn {self.estimator_kind})"
+            f"{where}: {other}, not a scikit-learn {self.estimator_kind} "
+            f"(the model plug-in's task is {self.name!r})"
         )
 
     def check_gate(self, metric: str, bounds: Iterable[str]) -> None:
@@ -82,8 +82,12 @@ class Task(ABC):
     def check_data(self, train: Dataset, validation: Dataset) -> None:
         """One line, before anything is logged, when the targets cannot train or be scored."""
 
+    def fit_target(self, train: Dataset) -> pd.Series:
+        """The target the pipeline is fitted on."""
+        return train.target
+
     @abstractmethod
-    def describe(self, pipeline: Any, threshold: float) -> dict[str, Any]:
+    def describe(self, train: Dataset, threshold: float) -> dict[str, Any]:
         """What the logged model records about its task (JSON-safe), under METADATA_KEY."""
 
     @abstractmethod

@@ -11,6 +11,8 @@ from mlgate.tasks.classification import Classification
 if TYPE_CHECKING:
     import pandas as pd
 
+    from mlgate.contract import Dataset
+
 DEFAULT_THRESHOLD = 0.5
 
 
@@ -35,8 +37,8 @@ class Binary(Classification):
     def params(self, threshold: float) -> dict[str, Any]:
         return {"decision_threshold": threshold}
 
-    def describe(self, pipeline: Any, threshold: float) -> dict[str, Any]:
-        return {**super().describe(pipeline, threshold), "decision_threshold": threshold}
+    def describe(self, train: Dataset, threshold: float) -> dict[str, Any]:
+        return {**super().describe(train, threshold), "decision_threshold": threshold}
 
     def score(
         self, target: pd.Series, outputs: np.ndarray, description: dict[str, Any]

@@ -72,8 +72,23 @@ class Classification(Task):
                 "the validation set needs at least two to score a classifier"
             )
 
-    def describe(self, pipeline: Any, threshold: float) -> dict[str, Any]:
-        return {"task": self.name, "classes": np.asarray(pipeline.classes_).tolist()}
+    @staticmethod
+    def classes(train: Dataset) -> np.ndarray:
+        """The classes in scikit-learn's order (`np.unique`, as a classifier's `classes_`)."""
+        return np.unique(np.asarray(train.target))
+
+    def fit_target(self, train: Dataset) -> pd.Series:
+        """The labels as codes 0..k-1 in class order.
+
+        Every classifier then sees the same labels (XGBoost accepts nothing else), its
+        probability columns come in class order, and the class names travel in the model's
+        record (`describe`) instead of inside each library's own estimator.
+        """
+        codes = np.searchsorted(self.classes(train), np.asarray(train.target))
+        return pd.Series(codes, index=train.target.index, name=train.target.name)
+
+    def describe(self, train: Dataset, threshold: float) -> dict[str, Any]:
+        return {"task": self.name, "classes": self.classes(train).tolist()}
 
     def outputs(self, pipeline: Any, features: pd.DataFrame) -> np.ndarray:
         return np.asarray(pipeline.predict_proba(features), dtype=np.float64)
@@ -81,8 +96,9 @@ class Classification(Task):
     def train_score(self, pipeline: Any, data: Dataset) -> float:
         from sklearn.metrics import log_loss
 
-        classes = np.asarray(pipeline.classes_)
-        return float(log_loss(data.target, self.outputs(pipeline, data.features), labels=classes))
+        matrix = self.outputs(pipeline, data.features)
+        labels = list(range(matrix.shape[1]))
+        return float(log_loss(self.fit_target(data), matrix, labels=labels))
 
     @staticmethod
     def probabilities(outputs: np.ndarray, classes: list[Any]) -> np.ndarray:

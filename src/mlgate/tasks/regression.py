@@ -47,7 +47,7 @@ class Regression(Task):
                     "'multiclass' in the plug-in for labels)"
                 )
 
-    def describe(self, pipeline: Any, threshold: float) -> dict[str, Any]:
+    def describe(self, train: Dataset, threshold: float) -> dict[str, Any]:
         return {"task": self.name}
 
     def outputs(self, pipeline: Any, features: pd.DataFrame) -> np.ndarray:

@@ -179,7 +179,7 @@ def _train(
         progress.say(f"fitting {model_config.estimator} on {train_data.rows:,} rows…")
         with _timed(timings, "fit"):
             try:
-                pipeline.fit(train_data.features, train_data.target)
+                pipeline.fit(train_data.features, task.fit_target(train_data))
             except (TypeError, ValueError) as exc:
                 raise UserError(f"model.params: {str(exc).splitlines()[0]}") from None
         used_params = {
@@ -204,7 +204,7 @@ def _train(
                 skops_trusted_types=trusted,
                 pyfunc_predict_fn=task.predict_fn,
                 metadata={
-                    tasks.METADATA_KEY: task.describe(pipeline, model_config.decision_threshold)
+                    tasks.METADATA_KEY: task.describe(train_data, model_config.decision_threshold)
                 },
             )
         progress.say(f"evaluating on {val_data.rows:,} validation rows…")

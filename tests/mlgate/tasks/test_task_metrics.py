@@ -3,6 +3,8 @@ string and integer labels, and binary label metrics follow the configured thresh
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,6 +13,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 from mlgate import tasks
+from mlgate.contract import Dataset
 from support import classifiers
 
 LABELINGS = {
@@ -21,7 +24,8 @@ CASES = [(task, name) for task, names in LABELINGS.items() for name in names]
 
 
 def fitted(task: str, relabel: dict | None):
-    """A logistic regression on the task's training rows, and its validation rows."""
+    """A logistic regression fitted as training fits it (the adapter's target) on the task's
+    training rows, one fitted on the raw labels to check against, and the validation rows."""
     from sklearn.pipeline import make_pipeline
 
     data = classifiers.frame(task)
@@ -29,10 +33,16 @@ def fitted(task: str, relabel: dict | None):
     if relabel is not None:
         data[label] = data[label].map(relabel)
     cut = int(len(data) * classifiers.TRAIN_SHARE)
-    train, val = data.iloc[:cut], data.iloc[cut:]
-    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, C=0.05))
-    model.fit(train.drop(columns=label), train[label])
-    return model, val.drop(columns=label), val[label]
+    train = Dataset(
+        Path("train.parquet"), data.iloc[:cut].drop(columns=label), data[label][:cut], cut
+    )
+    val = data.iloc[cut:]
+    models = [
+        make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, C=0.05)) for _ in range(2)
+    ]
+    models[0].fit(train.features, tasks.adapter(task).fit_target(train))
+    models[1].fit(train.features, train.target)
+    return models[0], train, val.drop(columns=label), val[label], models[1]
 
 
 def by_hand(task: str, truth: pd.Series, proba: np.ndarray, classes: list, threshold: float):
@@ -63,27 +73,30 @@ def by_hand(task: str, truth: pd.Series, proba: np.ndarray, classes: list, thres
 @pytest.mark.parametrize(("task", "labeling"), CASES)
 @pytest.mark.parametrize("threshold", [0.5, 0.8])
 def test_metrics_equal_scikit_learn_by_hand(task: str, labeling: str, threshold: float) -> None:
-    model, features, truth = fitted(task, LABELINGS[task][labeling])
+    model, train, features, truth, reference = fitted(task, LABELINGS[task][labeling])
     adapter = tasks.adapter(task)
-    description = adapter.describe(model, threshold)
-    classes = list(model.classes_)
+    description = adapter.describe(train, threshold)
+    classes = list(reference.classes_)
 
     scores = adapter.score(truth, adapter.outputs(model, features), description)
 
-    expected = by_hand(task, truth, model.predict_proba(features), classes, threshold)
+    expected = by_hand(task, truth, reference.predict_proba(features), classes, threshold)
     assert set(scores) == set(adapter.metric_names)
     for name, value in expected.items():
-        assert scores[name] == pytest.approx(value, rel=1e-12, abs=1e-12), name
+        assert scores[name] == pytest.approx(value, rel=1e-9, abs=1e-12), name
     assert description["classes"] == [c.item() if hasattr(c, "item") else c for c in classes]
+    assert adapter.train_score(model, train) == pytest.approx(
+        sk.log_loss(train.target, reference.predict_proba(train.features)), rel=1e-9
+    )
 
 
 def test_the_threshold_moves_the_label_metrics_only() -> None:
     """A stricter threshold makes fewer positives: precision up, recall down, ranking kept."""
-    model, features, truth = fitted("binary", None)
+    model, train, features, truth, _ = fitted("binary", None)
     adapter = tasks.adapter("binary")
     outputs = adapter.outputs(model, features)
-    low = adapter.score(truth, outputs, adapter.describe(model, 0.2))
-    high = adapter.score(truth, outputs, adapter.describe(model, 0.95))
+    low = adapter.score(truth, outputs, adapter.describe(train, 0.2))
+    high = adapter.score(truth, outputs, adapter.describe(train, 0.95))
     for name in ("roc_auc", "average_precision", "log_loss", "brier_score"):
         assert low[name] == high[name]
     assert high["recall_score"] < low["recall_score"]
@@ -94,8 +107,8 @@ def test_the_threshold_moves_the_label_metrics_only() -> None:
 def test_outputs_of_the_wrong_shape_are_refused(task: str) -> None:
     """A model whose outputs are not one probability per class cannot be scored as this task
     (a regressor's champion, or another label set): the comparison says why."""
-    model, features, truth = fitted(task, None)
+    _, train, _, truth, _ = fitted(task, None)
     adapter = tasks.adapter(task)
-    description = adapter.describe(model, 0.5)
+    description = adapter.describe(train, 0.5)
     with pytest.raises(ValueError, match="not one probability per class"):
         adapter.score(truth, np.zeros(len(truth)), description)
