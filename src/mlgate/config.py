@@ -35,7 +35,8 @@ class DataConfig(_Section):
 
 
 class ModelConfig(_Section):
-    """Which plug-in, which scikit-learn regressor (by import path) and its hyperparameters.
+    """Which plug-in, which estimator (by import path; a regressor or a classifier, as the
+    plug-in's task needs) and its hyperparameters.
 
     `params` names go to the estimator; `step__name` reaches a step of the plug-in's pipeline.
     `options` are the plug-in's own settings, validated by the plug-in.

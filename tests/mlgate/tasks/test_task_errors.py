@@ -8,8 +8,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
+from mlgate import tasks
+from mlgate.contract import Dataset
+from mlgate.errors import UserError
 from support import classifiers
 from support.project import Project
 from support.stores import sqlite_store
@@ -185,3 +190,67 @@ def test_parts_not_yet_built_for_classifiers_refuse_them_in_one_line(
     )
     _nothing_logged(project)
     assert not (tmp_path / "out.parquet").exists()
+
+
+def _dataset(name: str, labels: list) -> Dataset:
+    frame = pd.DataFrame({"x": np.arange(len(labels), dtype=float)})
+    return Dataset(Path(name), frame, pd.Series(labels, name="label"), len(labels))
+
+
+DATA_CASES = {
+    "three-classes-for-binary": (
+        "binary",
+        ["a", "b", "c", "a"],
+        ["a", "b"],
+        "train.parquet: column label: a binary plug-in needs exactly 2 classes in training, "
+        "found 3 ('a', 'b', 'c')",
+    ),
+    "two-classes-for-multiclass": (
+        "multiclass",
+        [0, 1, 0, 1],
+        [0, 1],
+        "train.parquet: column label: a multiclass plug-in needs at least 3 classes in "
+        "training, found 2 (0, 1)",
+    ),
+    "missing-label": (
+        "multiclass",
+        [0, 1, 2],
+        [0, None, 1],
+        "validation.parquet: column label: 1 row(s) have no label",
+    ),
+    "unseen-integer-label": (
+        "multiclass",
+        [0, 1, 2, 2],
+        [0, 1, 7, 9],
+        "validation.parquet: column label: label(s) 7, 9 never seen in training (train.parquet)",
+    ),
+    "text-target-for-regression": (
+        "regression",
+        ["a", "b"],
+        ["a", "b"],
+        "train.parquet: column label: a regression target must be numeric, got ",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", DATA_CASES)
+def test_targets_that_cannot_train_or_be_scored_are_one_line(case: str) -> None:
+    task, train, validation, expected = DATA_CASES[case]
+    with pytest.raises(UserError) as error:
+        tasks.adapter(task).check_data(
+            _dataset("train.parquet", train), _dataset("validation.parquet", validation)
+        )
+    assert str(error.value).startswith(expected)
+
+
+@pytest.mark.parametrize(
+    ("task", "labels"),
+    [("binary", ["no", "yes", "yes"]), ("binary", [3, 8, 3]), ("multiclass", ["x", "y", "z"])],
+)
+def test_strings_and_integers_are_labels_alike(task: str, labels: list) -> None:
+    data = _dataset("train.parquet", labels)
+    adapter = tasks.adapter(task)
+    adapter.check_data(data, data)
+    classes = adapter.describe(data, 0.5)["classes"]
+    assert classes == sorted(set(labels))
+    assert [classes[code] for code in adapter.fit_target(data)] == labels

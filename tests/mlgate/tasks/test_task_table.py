@@ -102,3 +102,36 @@ def test_an_unknown_task_is_one_line() -> None:
 
     with pytest.raises(UserError, match="unknown task 'ranking'; known: regression, binary"):
         tasks.adapter("ranking")
+
+
+@pytest.mark.parametrize("task", ["ranking", "", None, "Binary"])
+def test_a_plugin_declaring_an_unknown_task_is_refused(
+    task: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    from mlgate.contract import load_plugin
+    from mlgate.errors import UserError
+    from support import diabetes
+
+    broken = type("Broken", (diabetes.Diabetes,), {"task": task})
+    monkeypatch.setattr(sys.modules[diabetes.__name__], "Broken", broken, raising=False)
+    with pytest.raises(UserError) as error:
+        load_plugin(f"{diabetes.__name__}:Broken", {})
+    message = str(error.value)
+    assert "\n" not in message
+    assert f"Broken.task must be one of regression, binary, multiclass, got {task!r}" in message
+
+
+@pytest.mark.parametrize(
+    ("reference", "task"),
+    [
+        ("support.diabetes:Diabetes", "regression"),  # declares none: the default
+        ("support.classifiers:BreastCancer", "binary"),
+        ("support.classifiers:Wine", "multiclass"),
+    ],
+)
+def test_the_adapter_is_the_one_the_plugin_declares(reference: str, task: str) -> None:
+    from mlgate.contract import load_plugin
+
+    assert tasks.for_plugin(load_plugin(reference, {})).name == task
