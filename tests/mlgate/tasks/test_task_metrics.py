@@ -112,3 +112,33 @@ def test_outputs_of_the_wrong_shape_are_refused(task: str) -> None:
     description = adapter.describe(train, 0.5)
     with pytest.raises(ValueError, match="not one probability per class"):
         adapter.score(truth, np.zeros(len(truth)), description)
+
+
+class _Logged:
+    """What the comparison reads of a loaded model: the metadata of its MLmodel file."""
+
+    def __init__(self, metadata: dict | None) -> None:
+        self.metadata = type("Model", (), {"metadata": metadata})()
+
+
+@pytest.mark.parametrize(
+    ("task", "metadata", "logged_for"),
+    [
+        ("binary", None, "regression"),  # a champion logged before tasks existed
+        (
+            "binary",
+            {tasks.METADATA_KEY: {"task": "multiclass", "classes": [0, 1, 2]}},
+            "multiclass",
+        ),
+        ("regression", {tasks.METADATA_KEY: {"task": "binary", "classes": [0, 1]}}, "binary"),
+    ],
+)
+def test_a_model_logged_for_another_task_is_not_comparable(
+    task: str, metadata: dict | None, logged_for: str
+) -> None:
+    with pytest.raises(ValueError, match=f"logged for task '{logged_for}', not '{task}'"):
+        tasks.adapter(task).description_of(_Logged(metadata))
+
+
+def test_a_model_logged_before_tasks_existed_is_a_regressor() -> None:
+    assert tasks.adapter("regression").description_of(_Logged(None)) == {"task": "regression"}

@@ -167,3 +167,9 @@ def test_the_gate_takes_a_classifier_metric_in_its_direction(
     assert "worse than champion v1" in line
     assert direction in line
     assert better.gate.reasons[0].startswith(f"pass: {metric_label(metric)} ")
+
+    # The comment shows every metric of the task with its delta against the champion.
+    markdown = (tmp_path / "worse" / "reports" / "report.md").read_text(encoding="utf-8")
+    rows = [line for line in markdown.splitlines() if line.startswith("|")]
+    for shown in tasks.adapter(task).metrics:
+        assert any(shown.label in row for row in rows), shown.label
