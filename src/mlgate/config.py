@@ -36,7 +36,8 @@ class DataConfig(_Section):
 
 
 class ModelConfig(_Section):
-    """Which plug-in, which scikit-learn regressor (by import path) and its hyperparameters.
+    """Which plug-in, which estimator (by import path; a regressor or a classifier, as the
+    plug-in's task needs) and its hyperparameters.
 
     `params` names go to the estimator; `step__name` reaches a step of the plug-in's pipeline.
     `options` are the plug-in's own settings, validated by the plug-in.
@@ -46,6 +47,9 @@ class ModelConfig(_Section):
     estimator: str = "sklearn.linear_model.Lasso"
     params: dict[str, str | int | float | bool | None] = {}
     options: dict[str, Any] = {}
+    # A binary plug-in's label: positive when its probability is at least this; logged with
+    # the model, so every consumer applies the same one.
+    decision_threshold: float = Field(default=0.5, gt=0.0, lt=1.0)
 
 
 class Bound(_Section):
@@ -64,7 +68,8 @@ class GateConfig(_Section):
 
     `relative_tolerance` is how much worse than the champion (as a fraction of the champion's
     score) a candidate may be and still pass; 0 means "no worse". The first model ever is
-    judged by `bounds` alone.
+    judged by `bounds` alone. Any metric of the table (mlgate.tasks.table) is accepted here;
+    whether it is one of the plug-in's task is checked once the plug-in is loaded.
     """
 
     metric: str = "root_mean_squared_error"

@@ -13,7 +13,7 @@ import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 
 NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
 """A plug-in's `name`: short, lowercase, and valid as an MLflow experiment and model name."""
+
+TaskName = Literal["regression", "binary", "multiclass"]
+"""What a plug-in predicts: one number (`regression`), one of two labels (`binary`) or one of
+several (`multiclass`). Labels may be strings or integers; the classes come from training."""
 
 ESTIMATOR_STEP = "estimator"
 """The pipeline's last step; plain hyperparameter names (`max_depth`) are addressed to it."""
@@ -81,9 +85,12 @@ class ModelPlugin(ABC):
     `Options` is the plug-in's own validated settings (`[tool.mlgate.model.options]`).
     `name` is the default for the experiment, the registered models and the tuning study, so a
     new plug-in gets names of its own without any `[tool.mlgate.tracking]` settings.
+    `task` decides which estimators fit, which metrics are computed and gated on, and what the
+    logged model returns; it defaults to `regression`.
     """
 
     name: ClassVar[str]
+    task: ClassVar[TaskName] = "regression"
     title: ClassVar[str]
     target: ClassVar[Target]
     Options: ClassVar[type[BaseModel]] = NoOptions
@@ -156,6 +163,12 @@ def load_plugin(reference: str, options: dict[str, Any]) -> ModelPlugin:
         raise UserError(
             f"{where} {reference!r}: {attribute}.name must be a short lowercase name "
             f"(letters, digits, '.', '_', '-'), got {name!r}"
+        )
+    task = getattr(cls, "task", None)
+    if task not in get_args(TaskName):
+        raise UserError(
+            f"{where} {reference!r}: {attribute}.task must be one of "
+            f"{', '.join(get_args(TaskName))}, got {task!r}"
         )
     try:
         parsed = cls.Options.model_validate(options)

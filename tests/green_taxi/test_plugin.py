@@ -115,7 +115,7 @@ def test_overriding_one_param_keeps_the_configured_alpha(pyproject) -> None:
 
 
 UNKNOWN_ESTIMATORS = {
-    "no-module": ("xgboost.XGBRegressor", "cannot import xgboost"),
+    "no-module": ("catboost.CatBoostRegressor", "cannot import catboost"),
     "bare-name": ("Lasso", "expected an import path"),
     "empty": ("", "expected an import path"),
     "missing-class": ("sklearn.linear_model.Lassoo", "has no class Lassoo"),

@@ -44,6 +44,9 @@ def monitor(
     """Compare `current_path` with the champion's training data (or `reference_path`)."""
     config = settings.monitoring
     plugin = settings.plugin()
+    from mlgate.tasks import require_supported
+
+    require_supported(plugin, "monitoring")
     if not plugin.watched:
         raise UserError(
             f"model plug-in {settings.model.plugin!r} watches no features "

@@ -70,6 +70,9 @@ def promote(
 
     With `github`, the candidate's recorded Actions run is verified before anything moves.
     """
+    from mlgate.tasks import require_supported
+
+    require_supported(settings.plugin(), "promoting")
     progress.say("loading validation data…")
     val_data = settings.plugin().load(settings.data_path("validation", val_path))
     progress.say("connecting to the tracking server…")

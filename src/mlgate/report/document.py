@@ -18,26 +18,17 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from mlgate.errors import UserError
+from mlgate.tasks.table import METRICS
 
 SCHEMA_VERSION = 1
 
-# The metrics evaluation computes (MLflow's keys for regressors), and how a person reads them.
-# Only these can be gated on: a gate on a metric nobody computes could never pass.
-METRIC_LABELS: dict[str, str] = {
-    "root_mean_squared_error": "RMSE",
-    "mean_absolute_error": "MAE",
-    "r2_score": "R²",
-    "max_error": "Max error",
-    "train_root_mean_squared_error": "Train RMSE",
-}
+# The metrics evaluation computes for every task (mlgate.tasks.table), and how a person reads
+# them. Only these can be gated on: a gate on a metric nobody computes could never pass.
+METRIC_LABELS: dict[str, str] = {name: metric.label for name, metric in METRICS.items()}
 GREATER_IS_BETTER: dict[str, bool] = {
-    "root_mean_squared_error": False,
-    "mean_absolute_error": False,
-    "r2_score": True,
-    "max_error": False,
-    "train_root_mean_squared_error": False,
+    name: metric.greater_is_better for name, metric in METRICS.items()
 }
-UNITLESS = frozenset({"r2_score"})
+UNITLESS = frozenset(name for name, metric in METRICS.items() if not metric.carries_unit)
 
 
 def metric_label(metric: str, unit: str = "") -> str:

@@ -54,7 +54,9 @@ def serve_check_command(
     settings: Settings, model: str, requirements: bool, report_path: Path | None
 ) -> int:
     from mlgate.serving.check import Options, serve_check
+    from mlgate.tasks import require_supported
 
+    require_supported(settings.plugin(), "checking the serving contract of")
     _connect(settings)
     uri = model_uri(settings, model)
     _resolvable(uri)
@@ -102,8 +104,10 @@ def predict_command(settings: Settings, model: str, data: Path, out: Path) -> in
 
     from mlgate.serving.batch import open_input, score_file
     from mlgate.serving.check import download
+    from mlgate.tasks import require_supported
 
     plugin = settings.plugin()
+    require_supported(plugin, "batch scoring with")
     open_input(data, plugin.raw_columns())
     _connect(settings)
     uri = model_uri(settings, model)

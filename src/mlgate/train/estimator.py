@@ -1,6 +1,7 @@
-"""Any scikit-learn regressor from configuration, inside the plug-in's pipeline.
+"""Any scikit-learn regressor or classifier from configuration, inside the plug-in's pipeline.
 
-The estimator is named by import path (`sklearn.ensemble.HistGradientBoostingRegressor`), so
+The estimator is named by import path (`sklearn.ensemble.HistGradientBoostingRegressor`,
+`lightgbm.LGBMClassifier`), and must make the predictions the plug-in's task asks for, so
 no list of supported models exists to fall behind. What the model saver must trust, and which
 code ships with the model, are read off the fitted pipeline itself, so a new estimator never
 fails at logging time.
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from mlgate.config import ModelConfig
 from mlgate.contract import ESTIMATOR_STEP, ModelPlugin
 from mlgate.errors import UserError
+from mlgate.train.libraries import LIBRARY_TYPES
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
@@ -26,9 +28,9 @@ TRUSTED_ROOTS = frozenset({"sklearn", "numpy", "scipy", "builtins"})
 STEP_SEPARATOR = "__"
 
 
-def estimator_class(path: str) -> type:
-    """The regressor class named by `path`; anything else is a one-line error."""
-    from sklearn.base import is_regressor
+def estimator_class(path: str, task: str = "regression") -> type:
+    """The estimator class named by `path`, of the kind `task` needs; else a one-line error."""
+    from mlgate import tasks
 
     where = f"[tool.mlgate] model.estimator {path!r}"
     module_name, _, name = path.rpartition(".")
@@ -45,8 +47,7 @@ def estimator_class(path: str) -> type:
         instance = cls()
     except TypeError as exc:
         raise UserError(f"{where}: cannot be built without arguments ({exc})") from None
-    if not is_regressor(instance):
-        raise UserError(f"{where}: not a scikit-learn regressor")
+    tasks.adapter(task).check_estimator(instance, where)
     return cls
 
 
@@ -55,7 +56,7 @@ def build(plugin: ModelPlugin, config: ModelConfig) -> Pipeline:
 
     `name` goes to the estimator; `step__name` to that step of the pipeline.
     """
-    pipeline = plugin.build_pipeline(estimator_class(config.estimator)())
+    pipeline = plugin.build_pipeline(estimator_class(config.estimator, plugin.task)())
     valid = pipeline.get_params(deep=True)
     resolved: dict[str, Any] = {}
     for name, value in config.params.items():
@@ -115,6 +116,7 @@ def trusted_types(pipeline: Pipeline, plugin: ModelPlugin) -> list[str]:
 
     needed = sio.get_untrusted_types(data=sio.dumps(pipeline))
     vouched = set(plugin.trusted_types())
+    vouched |= LIBRARY_TYPES
     unknown = [t for t in needed if t.split(".")[0] not in TRUSTED_ROOTS and t not in vouched]
     if unknown:
         raise UserError(
@@ -126,7 +128,7 @@ def trusted_types(pipeline: Pipeline, plugin: ModelPlugin) -> list[str]:
 
 def code_paths(trusted: list[str]) -> list[str]:
     """The packages that define the pipeline's own (non-library) types, shipped with the model."""
-    roots = sorted({t.split(".")[0] for t in trusted} - TRUSTED_ROOTS)
+    roots = sorted({t.split(".")[0] for t in trusted if t not in LIBRARY_TYPES} - TRUSTED_ROOTS)
     paths = []
     for root in roots:
         origin = Path(importlib.import_module(root).__file__ or "")

@@ -18,11 +18,15 @@ import numpy as np
 import pandas as pd
 
 from mlgate.report.document import Latency
+from mlgate.tasks.regression import Regression
 
 if TYPE_CHECKING:
     from mlflow.pyfunc import PyFuncModel
 
-REPORTED_METRICS = ("root_mean_squared_error", "mean_absolute_error", "r2_score", "max_error")
+    from mlgate.contract import Dataset
+    from mlgate.tasks.base import Task
+
+REPORTED_METRICS = Regression.metric_names
 
 
 class NotComparableError(Exception):
@@ -60,6 +64,28 @@ def predict(model: PyFuncModel, features: pd.DataFrame) -> np.ndarray:
     return np.asarray(out, dtype=np.float64).reshape(-1)
 
 
+def score(task: Task, model: PyFuncModel, data: Dataset, *, prefix: str = "") -> dict[str, float]:
+    """The task's validation metrics of a served model, logged with `prefix`.
+
+    The model's outputs come through pyfunc, as serving returns them; what the task needs to
+    read them (the classes, the decision threshold) comes from the model's own record, so a
+    champion is scored by its threshold, not the candidate's. A model logged for another task,
+    or whose outputs do not fit it, is NotComparableError.
+    """
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    try:
+        description = task.description_of(model)
+        out = model.predict(data.features)
+        scores = task.score(data.target, np.asarray(out), description)
+    except (MlflowException, KeyError, ValueError, TypeError) as exc:
+        raise NotComparableError(_cause(exc)) from None
+    if mlflow.active_run() is not None:
+        mlflow.log_metrics({f"{prefix}{key}": value for key, value in scores.items()})
+    return scores
+
+
 def _cause(exc: BaseException) -> str:
     """The reason, without the input table MLflow's schema errors print before it."""
     text = str(exc)
@@ -75,15 +101,8 @@ def metrics(target: pd.Series, predictions: np.ndarray, *, prefix: str = "") -> 
     costs most of a second to import on every run. Returned without the prefix.
     """
     import mlflow
-    from sklearn import metrics as sk
 
-    truth = np.asarray(target, dtype=np.float64)
-    scores = {
-        "root_mean_squared_error": float(sk.root_mean_squared_error(truth, predictions)),
-        "mean_absolute_error": float(sk.mean_absolute_error(truth, predictions)),
-        "r2_score": float(sk.r2_score(truth, predictions)),
-        "max_error": float(sk.max_error(truth, predictions)),
-    }
+    scores = Regression().score(target, predictions, {"task": "regression"})
     if mlflow.active_run() is not None:
         mlflow.log_metrics({f"{prefix}{key}": value for key, value in scores.items()})
     return scores

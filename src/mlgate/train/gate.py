@@ -4,7 +4,9 @@ MLflow's own validation (`MetricThreshold` + `validate_evaluation_results`) give
 Its relative check only expresses "at least X better" and needs every bounded metric in the
 baseline too, so the champion comparison is stated as an absolute threshold instead: the
 champion's score widened by the tolerance ("at most X worse"), combined with the primary
-metric's own bound. The reasons are written for people, one per check.
+metric's own bound. Any metric of the plug-in's task may be gated on, in its direction from the
+one metrics table (mlgate.tasks.table). The reasons are written for people, one per check, and
+the champion comparison names the metric and which way is better.
 """
 
 from __future__ import annotations
@@ -87,9 +89,11 @@ def _reasons(
             else:
                 better = (change > 0) == config.greater_is_better
                 relation = f"{abs(change):.1%} {'better' if better else 'worse'} than"
+            direction = "higher" if config.greater_is_better else "lower"
             reasons.append(
                 f"{'pass' if ok else 'FAIL'}: {label} {mine:.4g} is {relation} {champion_label} "
-                f"({theirs:.4g}); tolerance {config.relative_tolerance:.1%} worse"
+                f"({theirs:.4g}; {direction} is better); "
+                f"tolerance {config.relative_tolerance:.1%} worse"
             )
     for name, bound in config.bounds.items():
         name_label = metric_label(name, unit)

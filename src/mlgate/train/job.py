@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlgate import progress
+from mlgate import progress, tasks
 from mlgate.config import Settings
 from mlgate.contract import Dataset, ModelPlugin
 from mlgate.errors import UserError
@@ -45,11 +45,13 @@ from mlgate.tracking.newstore import Creation
 from mlgate.tracking.runs import tracked_run
 from mlgate.tracking.store import Store, choose_store
 from mlgate.tracking.store import ephemeral as _ephemeral
-from mlgate.train import estimator, evaluation
+from mlgate.train import estimator, evaluation, libraries
 from mlgate.train.gate import decide
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
+
+    from mlgate.tasks.base import Task
 
 SERVING_PACKAGES = ("mlflow", "scikit-learn", "pandas", "numpy", "scipy", "cloudpickle")
 
@@ -87,6 +89,8 @@ def train(
     with a failed status that says why, and the caller exits non-zero.
     """
     serving_on = settings.serving.check or check_requirements
+    if serving_on:
+        tasks.require_supported(settings.plugin(), "checking the serving contract of")
     with WarmServers(_serving_options(settings, check_requirements), enabled=serving_on) as warm:
         return _train(
             settings,
@@ -132,11 +136,17 @@ def _train(
     # A store that does not exist yet is created in a side process while the data loads.
     with creation or Creation.start(store.uri) as creation:
         plugin = settings.plugin()
+        task = tasks.for_plugin(plugin)
+        task.check_gate(settings.gate.metric, settings.gate.bounds)
+        task.check_threshold(
+            model_config.decision_threshold, "decision_threshold" in model_config.model_fields_set
+        )
         pipeline = estimator.build(plugin, model_config)
         progress.say("loading data…")
         with _timed(timings, "load"):
             train_data = plugin.load(settings.data_path("train", train_path))
             val_data = plugin.load(settings.data_path("validation", val_path))
+        task.check_data(train_data, val_data)
         lineage = collect(settings.root, env)
         if creation.pending:
             _import_ahead()
@@ -169,10 +179,14 @@ def _train(
         progress.say(f"fitting {model_config.estimator} on {train_data.rows:,} rows…")
         with _timed(timings, "fit"):
             try:
-                pipeline.fit(train_data.features, train_data.target)
+                pipeline.fit(train_data.features, task.fit_target(train_data))
             except (TypeError, ValueError) as exc:
                 raise UserError(f"model.params: {str(exc).splitlines()[0]}") from None
-        used_params = {"estimator": model_config.estimator, **estimator.logged_params(pipeline)}
+        used_params = {
+            "estimator": model_config.estimator,
+            **estimator.logged_params(pipeline),
+            **task.params(model_config.decision_threshold),
+        }
         mlflow.log_params({k: _param(v) for k, v in used_params.items()})
         datasets = _log_datasets(train_data, val_data, settings.root, plugin)
         progress.say("logging model…")
@@ -182,22 +196,24 @@ def _train(
                 pipeline,
                 name="model",
                 signature=plugin.signature(
-                    train_data, pipeline.predict(train_data.features.head(100))
+                    train_data, task.outputs(pipeline, train_data.features.head(100))
                 ),
                 input_example=plugin.input_example(val_data),
-                pip_requirements=_pip_requirements(),
+                pip_requirements=[*_pip_requirements(), *libraries.requirements(trusted)],
                 code_paths=estimator.code_paths(trusted) or None,
                 skops_trusted_types=trusted,
+                pyfunc_predict_fn=task.predict_fn,
+                metadata={
+                    tasks.METADATA_KEY: task.describe(train_data, model_config.decision_threshold)
+                },
             )
         progress.say(f"evaluating on {val_data.rows:,} validation rows…")
         with _timed(timings, "evaluate"):
             served, size = evaluation.load_served(info.model_uri)
-            candidate_metrics = evaluation.metrics(
-                val_data.target, evaluation.predict(served, val_data.features)
-            )
-            train_rmse = evaluation.rmse(train_data.target, pipeline.predict(train_data.features))
-            mlflow.log_metric("train_root_mean_squared_error", train_rmse)
-            candidate_metrics["train_root_mean_squared_error"] = train_rmse
+            candidate_metrics = evaluation.score(task, served, val_data)
+            train_score = task.train_score(pipeline, train_data)
+            mlflow.log_metric(task.train_metric, train_score)
+            candidate_metrics[task.train_metric] = train_score
             lat = evaluation.latency(
                 served,
                 val_data.features,
@@ -214,7 +230,7 @@ def _train(
         with _timed(timings, "compare"):
             champ = None
             if store.skipped_reason is None:
-                champ = _champion(client, settings, val_data)
+                champ = _champion(client, settings, val_data, task)
             comparable = champ is not None and champ.comparable
             gate = decide(
                 settings.gate,
@@ -401,7 +417,9 @@ def _log_datasets(
     return infos
 
 
-def _champion(client: MlflowClient, settings: Settings, val_data: Dataset) -> Champion | None:
+def _champion(
+    client: MlflowClient, settings: Settings, val_data: Dataset, task: Task
+) -> Champion | None:
     """The champion scored on the candidate's validation data, or why it could not be."""
     name, alias = settings.production, settings.tracking.champion_alias
     current = registry.champion(client, name, alias)
@@ -417,7 +435,7 @@ def _champion(client: MlflowClient, settings: Settings, val_data: Dataset) -> Ch
         "run_id": current.run_id,
         "estimator": params.get("estimator"),
         "params": params,
-        "recorded_metrics": {k: v for k, v in recorded.items() if k in evaluation.REPORTED_METRICS},
+        "recorded_metrics": {k: v for k, v in recorded.items() if k in task.metric_names},
         "data_digests": {
             role: current.tags[f"data.{role}.digest"]
             for role in ("train", "validation")
@@ -426,10 +444,9 @@ def _champion(client: MlflowClient, settings: Settings, val_data: Dataset) -> Ch
     }
     try:
         model, size = evaluation.load_served(f"models:/{name}@{alias}")
-        predictions = evaluation.predict(model, val_data.features)
+        scored = evaluation.score(task, model, val_data, prefix="champion_")
     except evaluation.NotComparableError as exc:
         return Champion(comparable=False, not_comparable_reason=str(exc), **common)
-    scored = evaluation.metrics(val_data.target, predictions, prefix="champion_")
     # Measured like the candidate's, on the same rows, so the comment can set them side by side.
     config = settings.report
     lat = evaluation.latency(model, val_data.features, config.latency_batch, config.latency_repeats)

@@ -149,6 +149,9 @@ def tune(
     started = time.perf_counter()
     config = effective(settings.tuning, trials=trials, timeout_s=timeout_s, seed=seed)
     plugin = settings.plugin()
+    from mlgate.tasks import require_supported
+
+    require_supported(plugin, "tuning")
     check_space(settings, config, plugin)
     progress.say("loading the training data")
     train_data = plugin.load(settings.data_path("train", train_path))

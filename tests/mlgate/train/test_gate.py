@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from mlgate import tasks
 from mlgate.config import GateConfig
 from mlgate.report.document import GREATER_IS_BETTER, METRIC_LABELS
 from mlgate.train.gate import decide
@@ -263,3 +264,24 @@ def test_decision_matches_the_documented_policy() -> None:
         assert gate.passed is expected, (metric, tolerance, bounds, candidate, champion)
         outcomes.add(expected)
     assert outcomes == {True, False}, "the sample must exercise both verdicts"
+
+
+@pytest.mark.parametrize("task", tasks.TASK_NAMES)
+def test_any_metric_of_a_task_is_judged_in_its_direction(task: str) -> None:
+    """A candidate a tenth better than the champion passes, a tenth worse fails, for every
+    metric each task logs; the reason names the metric and which way is better."""
+    for metric in tasks.adapter(task).metrics:
+        champion = 0.4
+        step = 0.1 if metric.greater_is_better else -0.1
+        for sign, passed in ((1, True), (-1, False)):
+            gate = decide(
+                _config(metric.name, 0.0, {}),
+                {metric.name: champion + sign * step},
+                {metric.name: champion},
+                "champion v7",
+            )
+            assert gate.passed is passed, (metric.name, gate.reasons)
+            (reason,) = gate.reasons
+            assert reason.startswith(f"{'pass' if passed else 'FAIL'}: {metric.label} ")
+            assert f"({champion:.4g}; {metric.direction})" in reason
+            assert ("better than" if passed else "worse than") in reason

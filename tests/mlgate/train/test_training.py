@@ -549,6 +549,8 @@ ESTIMATORS = {
     "random-forest": ("sklearn.ensemble.RandomForestRegressor", "n_estimators=10"),
     "k-neighbours": ("sklearn.neighbors.KNeighborsRegressor", "n_neighbors=7"),
     "support-vector": ("sklearn.svm.SVR", "C=50.0"),
+    "lightgbm": ("lightgbm.LGBMRegressor", "n_estimators=40"),
+    "xgboost": ("xgboost.XGBRegressor", "n_estimators=40"),
 }
 
 
@@ -570,6 +572,11 @@ def test_any_regressor_trains_logs_serves_and_promotes_from_configuration(
     assert report.candidate.estimator == path
     name, value = param.split("=")
     assert str(report.candidate.params[name]) == value
+    library = path.partition(".")[0]
+    requirements = Path(mlflow.pyfunc.get_model_dependencies(report.candidate.model_uri))
+    requirements = requirements.read_text(encoding="utf-8")
+    if library != "sklearn":
+        assert f"{library}=={importlib.metadata.version(library)}" in requirements.split()
     assert project.cli("promote", "--version", "latest") == 0
 
     champion = mlflow.pyfunc.load_model(f"models:/{project.name}@champion")

@@ -1,0 +1,68 @@
+"""Tasks: what kind of prediction a plug-in makes, behind one contract.
+
+A plug-in declares `task` (`regression`, `binary` or `multiclass`); the lifecycle asks that
+task's adapter everything that depends on it (which estimators fit, which metrics exist and
+how they are computed, what the logged model returns) instead of branching on the name, the
+way MLflow's flavours sit behind pyfunc. Importing this package is cheap: the adapters load
+scikit-learn only when they compute something.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, get_args
+
+from mlgate.contract import TaskName
+from mlgate.errors import UserError
+from mlgate.tasks.base import METADATA_KEY
+from mlgate.tasks.table import METRICS, Metric
+
+if TYPE_CHECKING:
+    from mlgate.contract import ModelPlugin
+    from mlgate.tasks.base import Task
+
+TASK_NAMES: tuple[str, ...] = get_args(TaskName)
+
+__all__ = [
+    "METADATA_KEY",
+    "METRICS",
+    "TASK_NAMES",
+    "Metric",
+    "adapter",
+    "for_plugin",
+    "require_supported",
+]
+
+
+def adapter(name: str) -> Task:
+    """The adapter for a task name; an unknown name is a one-line error."""
+    if name == "regression":
+        from mlgate.tasks.regression import Regression
+
+        return Regression()
+    if name == "binary":
+        from mlgate.tasks.binary import Binary
+
+        return Binary()
+    if name == "multiclass":
+        from mlgate.tasks.multiclass import Multiclass
+
+        return Multiclass()
+    raise UserError(f"unknown task {name!r}; known: {', '.join(TASK_NAMES)}")
+
+
+def for_plugin(plugin: ModelPlugin) -> Task:
+    """The adapter for the task the plug-in declares."""
+    return adapter(getattr(plugin, "task", "regression"))
+
+
+def require_supported(plugin: ModelPlugin, what: str) -> None:
+    """Refuse, in one line, a lifecycle part that does not handle the plug-in's task yet.
+
+    Better than running a regression-only step on a classifier and reporting nonsense.
+    """
+    task = for_plugin(plugin)
+    if what not in task.supports:
+        raise UserError(
+            f"{what} a {task.name} plug-in is not supported yet "
+            f"(model plug-in {type(plugin).__name__} declares task = {task.name!r})"
+        )

@@ -1,0 +1,112 @@
+"""What binary and multiclass classification share: labels, classes and probabilities.
+
+The classes are learned from the training data (strings or integers), in scikit-learn's order
+(`classes_`, sorted). The logged model's pyfunc returns one probability per class in that
+order; the label is derived from them (argmax, or for binary the decision threshold on the
+second class, scikit-learn's positive class), so every consumer derives the same label.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from mlgate.errors import UserError
+from mlgate.tasks.base import Task
+
+if TYPE_CHECKING:
+    from mlgate.contract import Dataset
+
+PREVIEW = 5
+"""How many labels an error message lists before "…"."""
+
+
+def _preview(labels: list[Any]) -> str:
+    shown = ", ".join(repr(label) for label in labels[:PREVIEW])
+    return shown + (", …" if len(labels) > PREVIEW else "")
+
+
+def _labels(values: pd.Series) -> list[Any]:
+    """The distinct labels as plain Python values, in a stable order."""
+    return sorted((v.item() if isinstance(v, np.generic) else v for v in values.unique()), key=str)
+
+
+class Classification(Task):
+    estimator_kind: ClassVar[str] = "classifier"
+    train_metric: ClassVar[str] = "train_log_loss"
+    predict_fn: ClassVar[str] = "predict_proba"
+    min_classes: ClassVar[int]
+    max_classes: ClassVar[int | None]
+
+    def check_data(self, train: Dataset, validation: Dataset) -> None:
+        column = train.target.name
+        for data in (train, validation):
+            missing = int(data.target.isna().sum())
+            if missing:
+                raise UserError(f"{data.path}: column {column}: {missing} row(s) have no label")
+        seen = _labels(train.target)
+        too_many = self.max_classes is not None and len(seen) > self.max_classes
+        if len(seen) < self.min_classes or too_many:
+            wanted = (
+                f"exactly {self.min_classes}"
+                if self.max_classes == self.min_classes
+                else f"at least {self.min_classes}"
+            )
+            raise UserError(
+                f"{train.path}: column {column}: a {self.name} plug-in needs {wanted} classes "
+                f"in training, found {len(seen)} ({_preview(seen)})"
+            )
+        known = set(seen)
+        present = _labels(validation.target)
+        unseen = [label for label in present if label not in known]
+        if unseen:
+            raise UserError(
+                f"{validation.path}: column {column}: label(s) {_preview(unseen)} never seen in "
+                f"training ({train.path})"
+            )
+        if len(present) < 2:
+            raise UserError(
+                f"{validation.path}: column {column}: a single class ({_preview(present)}); "
+                "the validation set needs at least two to score a classifier"
+            )
+
+    @staticmethod
+    def classes(train: Dataset) -> np.ndarray:
+        """The classes in scikit-learn's order (`np.unique`, as a classifier's `classes_`)."""
+        return np.unique(np.asarray(train.target))
+
+    def fit_target(self, train: Dataset) -> pd.Series:
+        """The labels as codes 0..k-1 in class order.
+
+        Every classifier then sees the same labels (XGBoost accepts nothing else), its
+        probability columns come in class order, and the class names travel in the model's
+        record (`describe`) instead of inside each library's own estimator.
+        """
+        codes = np.searchsorted(self.classes(train), np.asarray(train.target))
+        return pd.Series(codes, index=train.target.index, name=train.target.name)
+
+    def describe(self, train: Dataset, threshold: float) -> dict[str, Any]:
+        return {"task": self.name, "classes": self.classes(train).tolist()}
+
+    def outputs(self, pipeline: Any, features: pd.DataFrame) -> np.ndarray:
+        return np.asarray(pipeline.predict_proba(features), dtype=np.float64)
+
+    def train_score(self, pipeline: Any, data: Dataset) -> float:
+        from sklearn.metrics import log_loss
+
+        matrix = self.outputs(pipeline, data.features)
+        labels = list(range(matrix.shape[1]))
+        return float(log_loss(self.fit_target(data), matrix, labels=labels))
+
+    @staticmethod
+    def probabilities(outputs: np.ndarray, classes: list[Any]) -> np.ndarray:
+        """The model's outputs as an (n, classes) matrix; ValueError when the shapes differ."""
+        matrix = np.asarray(outputs, dtype=np.float64)
+        if matrix.ndim != 2 or matrix.shape[1] != len(classes):
+            raise ValueError(
+                f"the model returned outputs of shape {matrix.shape}, "
+                f"not one probability per class ({len(classes)})"
+            )
+        return matrix
