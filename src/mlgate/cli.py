@@ -344,14 +344,22 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def _train_and_report(args: argparse.Namespace, store: Store, creation: Creation) -> int:
     from mlgate.config import parse_param
-    from mlgate.report.document import check_writable
-    from mlgate.report.markdown import render_configured
+    from mlgate.report import template as templates
+    from mlgate.report.markdown import render_markdown
+    from mlgate.report.outputs import ReportOutputs
     from mlgate.train.job import train
 
     settings = _settings(args)
     params = dict(parse_param(p) for p in args.param)
     path = args.report or _default_report(settings)
-    check_writable(path, path.with_suffix(".md"))
+    markdown = path.with_suffix(".md")
+    # The template and the outputs are checked now; the job rehearses the write before it
+    # registers, and writes the report together with the registration.
+    config = settings.report
+    template = templates.load(settings.path(config.template) if config.template else None)
+    outputs = ReportOutputs(
+        path, markdown, lambda doc: render_markdown(doc, template=template, keep=config.keep)
+    )
     report = train(
         settings,
         train_path=args.train_data,
@@ -361,10 +369,8 @@ def _train_and_report(args: argparse.Namespace, store: Store, creation: Creation
         check_requirements=args.check_requirements,
         store=store,
         creation=creation,
+        outputs=outputs,
     )
-    report.write(path)
-    markdown = path.with_suffix(".md")
-    markdown.write_text(render_configured(settings, report), encoding="utf-8")
     if report.serving is not None and not report.serving.passed:
         from mlgate.errors import ServingFailedError
 
