@@ -403,19 +403,20 @@ def _summary_line(report) -> str:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from mlgate.report.document import load_report
+    from mlgate.report.document import check_writable, load_report
     from mlgate.report.markdown import render_configured, write_step_summary
 
     settings = _settings(args)
     path = args.report or _default_report(settings)
     failed = _first_failure(args.step)
+    out = args.markdown or path.with_suffix(".md")
+    check_writable(out, *([path] if failed is not None else []))
     if failed is None:
         report = load_report(path)
     else:
         report = _failed_report(path if path.exists() else None, failed, settings.root)
         report.write(path)
     markdown = render_configured(settings, report)
-    out = args.markdown or path.with_suffix(".md")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(markdown, encoding="utf-8")
     write_step_summary(markdown)
