@@ -189,3 +189,38 @@ def test_report_path_component_over_255_bytes_is_one_line(
     err = capsys.readouterr().err
     assert error_lines(err) == [err.strip()]
     assert "255 bytes" in err
+
+
+def _repeated_column(table, column: str):
+    import pyarrow as pa
+
+    return pa.table([*table.columns, table.column(column)], names=[*table.column_names, column])
+
+
+def _integer_past_float(table, column: str):
+    import pyarrow as pa
+
+    values = pa.array([2**62] * table.num_rows, pa.int64())
+    return table.set_column(table.schema.get_field_index(column), column, values)
+
+
+@pytest.mark.parametrize("fault", [_repeated_column, _integer_past_float], ids=["dup", "2**62"])
+@pytest.mark.parametrize(
+    "flag", ["train:--train-data", "train:--val-data", "monitor:--current"], ids=str
+)
+def test_hostile_data_is_one_line_naming_file_and_column(
+    tmp_path: Path, fault, flag: str, monkeypatch, capsys
+) -> None:
+    import pyarrow.parquet as pq
+
+    project = Project.create(tmp_path / "project", "")
+    monkeypatch.chdir(project.root)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9")
+    hostile = tmp_path / "hostile.parquet"
+    pq.write_table(fault(pq.read_table(project.root / "data" / "train.parquet"), "bmi"), hostile)
+    command, option = flag.split(":")
+    assert project.cli(command, option, str(hostile)) == 1
+    err = capsys.readouterr().err
+    assert error_lines(err) == [err.strip()]
+    assert str(hostile) in err
+    assert "'bmi'" in err
