@@ -44,6 +44,9 @@ def read_month(path: Path) -> pa.Table:
     missing = [name for name in REQUIRED if name not in schema.names]
     if missing:
         raise DataError(f"{path}: missing required column(s) {', '.join(missing)}")
+    repeated = [name for name in REQUIRED if schema.names.count(name) > 1]
+    if repeated:
+        raise DataError(f"{path}: column {repeated[0]} appears more than once")
     for name in (PICKUP, DROPOFF):
         if not pa.types.is_timestamp(schema.field(name).type):
             raise DataError(
@@ -98,9 +101,9 @@ def clean(table: pa.Table, config: TaxiOptions, *, source: Path) -> pd.DataFrame
             raise DataError(f"{source}: column {name} is entirely null")
     elapsed = pc.subtract(_to_us(table.column(DROPOFF)), _to_us(table.column(PICKUP)))
     duration = _nullable(elapsed) / 60e6
-    distance = _to_float(table.column("trip_distance"))
-    pu = _to_float(table.column("PULocationID"))
-    do = _to_float(table.column("DOLocationID"))
+    distance = _to_float(table, "trip_distance", source)
+    pu = _to_float(table, "PULocationID", source)
+    do = _to_float(table, "DOLocationID", source)
     with np.errstate(invalid="ignore"):
         keep = (
             (duration >= config.min_minutes)
@@ -143,10 +146,19 @@ def _to_us(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return column.cast(target, safe=False).cast(pa.int64())
 
 
-def _to_float(column: pa.ChunkedArray) -> np.ndarray:
+def _to_float(table: pa.Table, name: str, source: Path) -> np.ndarray:
+    """A numeric column as float64; an integer a float cannot hold exactly (an id of 2**62)
+    is an error naming the column, not a silently rounded value."""
+    column = table.column(name)
     if pa.types.is_null(column.type):
         return np.full(len(column), np.nan)
-    return _nullable(column.cast(pa.float64()))
+    try:
+        return _nullable(column.cast(pa.float64()))
+    except pa.ArrowInvalid as exc:
+        raise DataError(
+            f"{source}: column {name} holds a value a number cannot represent exactly "
+            f"({_first_line(exc)})"
+        ) from None
 
 
 def _nullable(column: pa.ChunkedArray) -> np.ndarray:

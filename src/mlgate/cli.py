@@ -354,14 +354,22 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def _train_and_report(args: argparse.Namespace, store: Store, creation: Creation) -> int:
     from mlgate.config import parse_param
-    from mlgate.report.document import check_writable
-    from mlgate.report.markdown import render_configured
+    from mlgate.report import template as templates
+    from mlgate.report.markdown import render_markdown
+    from mlgate.report.outputs import ReportOutputs
     from mlgate.train.job import train
 
     settings = _settings(args, names=True)
     params = dict(parse_param(p) for p in args.param)
     path = args.report or _default_report(settings)
-    check_writable(path, path.with_suffix(".md"))
+    markdown = path.with_suffix(".md")
+    # The template and the outputs are checked now; the job rehearses the write before it
+    # registers, and writes the report together with the registration.
+    config = settings.report
+    template = templates.load(settings.path(config.template) if config.template else None)
+    outputs = ReportOutputs(
+        path, markdown, lambda doc: render_markdown(doc, template=template, keep=config.keep)
+    )
     report = train(
         settings,
         train_path=args.train_data,
@@ -371,10 +379,8 @@ def _train_and_report(args: argparse.Namespace, store: Store, creation: Creation
         check_requirements=args.check_requirements,
         store=store,
         creation=creation,
+        outputs=outputs,
     )
-    report.write(path)
-    markdown = path.with_suffix(".md")
-    markdown.write_text(render_configured(settings, report), encoding="utf-8")
     if report.serving is not None and not report.serving.passed:
         from mlgate.errors import ServingFailedError
 
@@ -407,19 +413,20 @@ def _summary_line(report) -> str:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from mlgate.report.document import load_report
+    from mlgate.report.document import check_writable, load_report
     from mlgate.report.markdown import render_configured, write_step_summary
 
     settings = _settings(args)
     path = args.report or _default_report(settings)
     failed = _first_failure(args.step)
+    out = args.markdown or path.with_suffix(".md")
+    check_writable(out, *([path] if failed is not None else []))
     if failed is None:
         report = load_report(path)
     else:
         report = _failed_report(path if path.exists() else None, failed, settings.root)
         report.write(path)
     markdown = render_configured(settings, report)
-    out = args.markdown or path.with_suffix(".md")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(markdown, encoding="utf-8")
     write_step_summary(markdown)

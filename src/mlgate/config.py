@@ -7,6 +7,8 @@ bound fails loudly instead of silently promoting a model under the default polic
 from __future__ import annotations
 
 import json
+import math
+import re
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -35,12 +37,37 @@ class DataConfig(_Section):
     validation: Path | None = None
 
 
+MAX_PARAM_INT = 2**31 - 1
+"""Larger integers overflow the C integers scikit-learn's compiled estimators take."""
+MAX_PARAM_CHARS = 200
+MAX_FIT_SECONDS = 86_400.0
+
+
+def check_param_value(name: str, value: Any) -> None:
+    """Refuse numbers no estimator can take (they fail deep inside a fit, or never finish)."""
+    if isinstance(value, bool):
+        return
+    if isinstance(value, int) and abs(value) > MAX_PARAM_INT:
+        raise ValueError(f"{name}: {_short(value)} is beyond ±{MAX_PARAM_INT} (2**31 - 1)")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{name}: must be a finite number, got {value}")
+    if isinstance(value, str) and len(value) > MAX_PARAM_CHARS:
+        raise ValueError(f"{name}: value is longer than {MAX_PARAM_CHARS} characters")
+
+
+def _short(value: Any) -> str:
+    text = str(value) if not isinstance(value, int) or abs(value) < 10**30 else "a huge integer"
+    return text if len(text) <= 40 else text[:39] + "\u2026"
+
+
 class ModelConfig(_Section):
     """Which plug-in, which estimator (by import path; a regressor or a classifier, as the
     plug-in's task needs) and its hyperparameters.
 
     `params` names go to the estimator; `step__name` reaches a step of the plug-in's pipeline.
-    `options` are the plug-in's own settings, validated by the plug-in.
+    `options` are the plug-in's own settings, validated by the plug-in. `max_fit_seconds` is
+    the time budget of one fit: a fit that never converges ends the run FAILED instead of
+    holding a CI runner until its own timeout.
     """
 
     plugin: str | None = None
@@ -50,11 +77,19 @@ class ModelConfig(_Section):
     # A binary plug-in's label: positive when its probability is at least this; logged with
     # the model, so every consumer applies the same one.
     decision_threshold: float = Field(default=0.5, gt=0.0, lt=1.0)
+    max_fit_seconds: float = Field(default=3600.0, gt=0, le=MAX_FIT_SECONDS, allow_inf_nan=False)
+
+    @field_validator("params")
+    @classmethod
+    def _sane_numbers(cls, params: dict[str, Any]) -> dict[str, Any]:
+        for name, value in params.items():
+            check_param_value(name, value)
+        return params
 
 
 class Bound(_Section):
-    min: float | None = None
-    max: float | None = None
+    min: float | None = Field(default=None, allow_inf_nan=False)
+    max: float | None = Field(default=None, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _one_side(self) -> Bound:
@@ -116,9 +151,20 @@ class TrackingConfig(_Section):
     experiment: str | None = Field(default=None, min_length=1)
     registered_model: str | None = Field(default=None, min_length=1)
     production_model: str | None = Field(default=None, min_length=1)
-    champion_alias: str = "champion"
+    champion_alias: str = Field(default="champion", min_length=1, max_length=255)
     ui_url: str | None = None
     connect_retries: int = Field(default=3, ge=0, le=10)
+
+    @field_validator("champion_alias")
+    @classmethod
+    def _not_reserved(cls, alias: str) -> str:
+        # MLflow reserves these: `models:/name@latest` and `@v3` mean something else already.
+        if alias.lower() == "latest" or re.fullmatch(r"[vV]\d+", alias):
+            raise ValueError(
+                f"{alias!r} is reserved by MLflow (latest and v<number> name versions); "
+                "choose another alias"
+            )
+        return alias
 
     @model_validator(mode="after")
     def _distinct(self) -> TrackingConfig:
@@ -131,10 +177,15 @@ class TrackingConfig(_Section):
         return self.production_model is not None
 
 
+MAX_LATENCY_BATCH = 100_000
+MAX_LATENCY_REPEATS = 1_000
+"""Latency is a median over small batches: more rows or repeats only cost memory and time."""
+
+
 class ReportConfig(_Section):
     directory: Path = Path("reports")
-    latency_batch: int = Field(default=1000, gt=0)
-    latency_repeats: int = Field(default=20, gt=1)
+    latency_batch: int = Field(default=1000, gt=0, le=MAX_LATENCY_BATCH)
+    latency_repeats: int = Field(default=20, gt=1, le=MAX_LATENCY_REPEATS)
     history: int = Field(default=8, ge=0)
     comment_author: str | None = "github-actions[bot]"
     # A team's own comment template (Jinja2; see CONTRIBUTING "Add a section to the comment"),
@@ -338,8 +389,8 @@ class ServingConfig(_Section):
 
     check: bool = False
     requirements: bool = False
-    latency_batch: int = Field(default=1000, gt=0)
-    latency_repeats: int = Field(default=20, ge=3)
+    latency_batch: int = Field(default=1000, gt=0, le=MAX_LATENCY_BATCH)
+    latency_repeats: int = Field(default=20, ge=3, le=MAX_LATENCY_REPEATS)
     startup_timeout_s: float = Field(default=180.0, gt=0, le=1800)
     request_timeout_s: float = Field(default=60.0, gt=0, le=600)
 
@@ -508,13 +559,23 @@ def parse_param(text: str) -> tuple[str, str | int | float | bool | None]:
     """`max_depth=4` → ("max_depth", 4): values are read as TOML scalars, else kept as strings."""
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
-        raise UserError(f"--param {text!r}: expected NAME=VALUE, e.g. max_depth=4")
+        raise UserError(f"--param {_shown(text)}: expected NAME=VALUE, e.g. max_depth=4")
+    if len(value.strip()) > MAX_PARAM_CHARS:
+        raise UserError(f"--param {key.strip()}: value is longer than {MAX_PARAM_CHARS} characters")
     try:
         parsed = tomllib.loads(f"v = {value.strip()}")["v"]
     except tomllib.TOMLDecodeError:
         parsed = value.strip()
     if isinstance(parsed, dict | list):
-        raise UserError(f"--param {text!r}: only scalar values are supported")
+        raise UserError(f"--param {_shown(text)}: only scalar values are supported")
     if value.strip().lower() in {"none", "null"}:
         parsed = None
+    try:
+        check_param_value(key.strip(), parsed)
+    except ValueError as exc:
+        raise UserError(f"--param {exc}") from None
     return key.strip(), parsed
+
+
+def _shown(text: str) -> str:
+    return repr(text if len(text) <= 60 else text[:59] + "\u2026")

@@ -363,3 +363,33 @@ def test_no_rows_left_message_shows_the_custom_bounds(tlc_month) -> None:
     with pytest.raises(DataError) as error:
         load_trips(path, config)
     _assert_user_error(error, path, "70-80 minutes", "2.5 miles")
+
+
+def _duplicated(table: pa.Table, column: str) -> pa.Table:
+    return pa.table([*table.columns, table.column(column)], names=[*table.column_names, column])
+
+
+def _huge_integer(table: pa.Table, column: str) -> pa.Table:
+    values = pa.array([2**62] * table.num_rows, pa.int64())
+    return table.set_column(table.schema.get_field_index(column), column, values)
+
+
+HOSTILE_COLUMNS = {
+    "duplicated-PULocationID": (_duplicated, "PULocationID", "more than once"),
+    "duplicated-pickup": (_duplicated, PICKUP, "more than once"),
+    "id-of-2**62": (_huge_integer, "DOLocationID", "DOLocationID"),
+    "distance-of-2**62": (_huge_integer, "trip_distance", "trip_distance"),
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "column", "word"), HOSTILE_COLUMNS.values(), ids=HOSTILE_COLUMNS.keys()
+)
+def test_hostile_column_is_a_one_line_error_naming_it(
+    tlc_month, tmp_path: Path, change, column: str, word: str
+) -> None:
+    path = tmp_path / "hostile.parquet"
+    pq.write_table(change(pq.read_table(tlc_month(rows=ROWS, dirty=False)), column), path)
+    with pytest.raises(DataError) as error:
+        load_trips(path, TaxiOptions())
+    _assert_user_error(error, path, column, word)

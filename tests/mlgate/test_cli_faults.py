@@ -148,3 +148,79 @@ def test_unwritable_report_path_fails_before_anything_is_registered(
     assert project.client().search_registered_models(f"name = '{project.name}'") == []
     if report.parent.is_dir():
         assert [p.name for p in report.parent.iterdir() if p.name.endswith(".tmp")] == []
+
+
+HOSTILE_PARAMS = {
+    "alpha-400-zeros": "alpha=1" + "0" * 400,
+    "alpha-5000-digits": "alpha=" + "9" * 5000,
+    "max-iter-beyond-c": "max_iter=99999999999999999999",
+    "alpha-infinite": "alpha=1e999",
+}
+
+
+@pytest.mark.parametrize("param", HOSTILE_PARAMS.values(), ids=HOSTILE_PARAMS.keys())
+def test_hostile_param_is_one_line_before_any_work(
+    project: Project, param: str, monkeypatch, capsys
+) -> None:
+    monkeypatch.chdir(project.root)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9")
+    started = time.monotonic()
+    assert project.cli("train", "--param", param) == 1
+    assert time.monotonic() - started < 10, "before loading data or connecting"
+    err = capsys.readouterr().err
+    assert error_lines(err) == [err.strip()]
+    assert err.startswith(f"error: --param {param.partition('=')[0]}")
+    assert len(err) < 300
+
+
+@pytest.mark.parametrize("command", ["train", "report"])
+@pytest.mark.parametrize("where", ["file-name", "folder-name"])
+def test_report_path_component_over_255_bytes_is_one_line(
+    project: Project, command: str, where: str, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    monkeypatch.chdir(project.root)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9")
+    long = "x" * 300
+    report = tmp_path / f"{long}.json" if where == "file-name" else tmp_path / long / "r.json"
+    args = ["--report", str(report)]
+    if command == "report":
+        args += ["--step", "tests=failure"]
+    assert project.cli(command, *args) == 1
+    err = capsys.readouterr().err
+    assert error_lines(err) == [err.strip()]
+    assert "255 bytes" in err
+
+
+def _repeated_column(table, column: str):
+    import pyarrow as pa
+
+    return pa.table([*table.columns, table.column(column)], names=[*table.column_names, column])
+
+
+def _integer_past_float(table, column: str):
+    import pyarrow as pa
+
+    values = pa.array([2**62] * table.num_rows, pa.int64())
+    return table.set_column(table.schema.get_field_index(column), column, values)
+
+
+@pytest.mark.parametrize("fault", [_repeated_column, _integer_past_float], ids=["dup", "2**62"])
+@pytest.mark.parametrize(
+    "flag", ["train:--train-data", "train:--val-data", "monitor:--current"], ids=str
+)
+def test_hostile_data_is_one_line_naming_file_and_column(
+    tmp_path: Path, fault, flag: str, monkeypatch, capsys
+) -> None:
+    import pyarrow.parquet as pq
+
+    project = Project.create(tmp_path / "project", "")
+    monkeypatch.chdir(project.root)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9")
+    hostile = tmp_path / "hostile.parquet"
+    pq.write_table(fault(pq.read_table(project.root / "data" / "train.parquet"), "bmi"), hostile)
+    command, option = flag.split(":")
+    assert project.cli(command, option, str(hostile)) == 1
+    err = capsys.readouterr().err
+    assert error_lines(err) == [err.strip()]
+    assert str(hostile) in err
+    assert "'bmi'" in err

@@ -195,6 +195,39 @@ BAD_VALUES = {
     "list-param": ("[tool.mlgate.model]\nparams = { alpha = [0.1] }\n", "model.params"),
     "latency-repeats-one": ("[tool.mlgate.report]\nlatency_repeats = 1\n", "report"),
     "retries-too-many": ("[tool.mlgate.tracking]\nconnect_retries = 99\n", "tracking"),
+    "bound-max-nan": (
+        "[tool.mlgate.gate.bounds]\nroot_mean_squared_error = { max = nan }\n",
+        "root_mean_squared_error",
+    ),
+    "bound-min-inf": ("[tool.mlgate.gate.bounds]\nr2_score = { min = -inf }\n", "r2_score"),
+    "alias-latest": ("[tool.mlgate.tracking]\nchampion_alias = 'latest'\n", "reserved"),
+    "alias-Latest": ("[tool.mlgate.tracking]\nchampion_alias = 'Latest'\n", "reserved"),
+    "alias-version": ("[tool.mlgate.tracking]\nchampion_alias = 'v3'\n", "reserved"),
+    "alias-empty": ("[tool.mlgate.tracking]\nchampion_alias = ''\n", "champion_alias"),
+    "report-latency-batch-huge": (
+        "[tool.mlgate.report]\nlatency_batch = 10000000000\n",
+        "100000",
+    ),
+    "report-latency-repeats-huge": (
+        "[tool.mlgate.report]\nlatency_repeats = 100000000\n",
+        "1000",
+    ),
+    "serving-latency-batch-huge": (
+        "[tool.mlgate.serving]\nlatency_batch = 50000000\n",
+        "serving.latency_batch",
+    ),
+    "serving-latency-repeats-huge": (
+        "[tool.mlgate.serving]\nlatency_repeats = 100000000\n",
+        "serving.latency_repeats",
+    ),
+    "fit-budget-zero": ("[tool.mlgate.model]\nmax_fit_seconds = 0\n", "max_fit_seconds"),
+    "fit-budget-inf": ("[tool.mlgate.model]\nmax_fit_seconds = inf\n", "max_fit_seconds"),
+    "fit-budget-huge": ("[tool.mlgate.model]\nmax_fit_seconds = 1e9\n", "86400"),
+    "param-huge-int": (
+        "[tool.mlgate.model]\nparams = { max_iter = 99999999999999999999 }\n",
+        "max_iter",
+    ),
+    "param-inf": ("[tool.mlgate.model]\nparams = { alpha = inf }\n", "alpha"),
 }
 
 
@@ -344,6 +377,28 @@ def test_parse_param_rejects(text: str) -> None:
     assert "\n" not in message
     assert "--param" in message
     assert repr(text) in message
+
+
+HOSTILE_PARAMS = {
+    "400-zeros": ("alpha=1" + "0" * 400, "200 characters"),
+    "5000-digits": ("alpha=" + "7" * 5000, "200 characters"),
+    "int-beyond-c": ("max_iter=99999999999999999999", "2**31"),
+    "float-overflow": ("alpha=1e400", "finite"),
+    "inf": ("alpha=inf", "finite"),
+    "nan": ("alpha=nan", "finite"),
+    "negative-huge": ("random_state=-3000000000", "2**31"),
+}
+
+
+@pytest.mark.parametrize(("text", "word"), HOSTILE_PARAMS.values(), ids=HOSTILE_PARAMS.keys())
+def test_parse_param_rejects_numbers_no_estimator_takes(text: str, word: str) -> None:
+    with pytest.raises(UserError) as error:
+        parse_param(text)
+    message = str(error.value)
+    assert "\n" not in message
+    assert message.startswith(f"--param {text.partition('=')[0]}")
+    assert word in message
+    assert len(message) < 200, "the value itself is not echoed in full"
 
 
 def test_parsed_params_are_valid_model_params() -> None:

@@ -18,6 +18,7 @@ import numpy as np
 from mlgate import progress
 from mlgate.config import Settings
 from mlgate.contract import Dataset
+from mlgate.datafile import load_data
 from mlgate.errors import UserError
 from mlgate.monitoring import checks, reference
 from mlgate.monitoring.document import ChampionRef, MonitoringReport
@@ -53,7 +54,7 @@ def monitor(
             "(its `watched` list is empty): nothing to monitor"
         )
     progress.say(f"loading current data {current_path}")
-    current = plugin.load(current_path)
+    current = load_data(plugin, current_path)
     uri = tracking.resolve_uri(env)
     client = tracking.connect(uri, settings.tracking.connect_retries)
     champion = reference.find_champion(client, settings)

@@ -16,6 +16,7 @@ from urllib.parse import unquote, urlsplit
 
 from mlgate.config import Settings
 from mlgate.contract import Dataset, ModelPlugin
+from mlgate.datafile import load_data
 from mlgate.errors import UserError
 from mlgate.monitoring.document import ChampionRef, DataRef
 from mlgate.registry import versions as registry
@@ -110,7 +111,7 @@ def load_champion_reference(
             f"champion v{champion.version}'s training data {logged.source} (digest "
             f"{logged.digest}) is not found, nor under {settings.root}: pass --reference PATH"
         )
-    data = plugin.load(path)
+    data = load_data(plugin, path)
     actual = digest(data)
     if actual != logged.digest:
         raise UserError(
@@ -122,7 +123,7 @@ def load_champion_reference(
 
 
 def load_given_reference(plugin: ModelPlugin, path: Path) -> tuple[Dataset, DataRef]:
-    data = plugin.load(path)
+    data = load_data(plugin, path)
     return data, data_ref(data, "reference", digest(data), "given")
 
 

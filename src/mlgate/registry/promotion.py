@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from mlgate import progress
 from mlgate.config import Settings
 from mlgate.contract import Dataset
+from mlgate.datafile import load_data
 from mlgate.errors import GateFailedError, NoCandidateError, UserError
 from mlgate.registry import provenance
 from mlgate.registry import versions as registry
@@ -74,7 +75,7 @@ def promote(
 
     require_supported(settings.plugin(), "promoting")
     progress.say("loading validation data…")
-    val_data = settings.plugin().load(settings.data_path("validation", val_path))
+    val_data = load_data(settings.plugin(), settings.data_path("validation", val_path))
     progress.say("connecting to the tracking server…")
     client = tracking.connect(tracking.resolve_uri(), settings.tracking.connect_retries)
     source = settings.registered_model

@@ -260,23 +260,54 @@ def write_atomically(path: Path, text: str, what: str) -> None:
 
 
 def check_writable(*paths: Path) -> None:
-    """Fail before any work is done (or registered) when an output file cannot be written."""
+    """Fail before any work is done (or registered) when an output file cannot be written.
+
+    Outputs are regular files replaced whole: a device, a FIFO or a folder in the way (at the
+    path or at its `.tmp` sibling) is refused here, not found out after registration.
+    """
     for path in paths:
-        if path.is_dir():
-            raise UserError(f"{path}: is a directory; give a file path for the output")
-        folder = path.parent
-        while not folder.exists() and folder != folder.parent:
-            folder = folder.parent  # created when the report is written, not before
-        if not folder.is_dir():
-            raise UserError(f"{path}: {folder} is not a directory")
         try:
-            # Permissions alone do not say it (root, read-only mounts): try a file there.
-            with tempfile.NamedTemporaryFile(dir=folder, prefix=f".{path.name}.", suffix=".probe"):
-                pass
+            _check_one(path)
         except OSError as exc:
-            raise UserError(f"{path}: {folder} is not writable ({exc.strerror or exc})") from None
-        if path.exists() and not os.access(path, os.W_OK):
-            raise UserError(f"{path}: exists and is not writable")
+            raise UserError(f"{_short(path)}: cannot write here ({exc.strerror or exc})") from None
+
+
+def _short(path: Path) -> str:
+    text = str(path)
+    return text if len(text) <= 300 else text[:299] + "\u2026"
+
+
+def _check_one(path: Path) -> None:
+    too_long = [part for part in path.parts if len(os.fsencode(part)) > NAME_MAX]
+    if too_long:
+        raise UserError(
+            f"{_short(path)}: a path component is over {NAME_MAX} bytes "
+            f"({len(os.fsencode(too_long[0]))})"
+        )
+    if path.is_dir():
+        raise UserError(f"{path}: is a directory; give a file path for the output")
+    if path.exists() and not path.is_file():
+        raise UserError(f"{path}: exists and is not a regular file (a device or a pipe)")
+    tmp = path.with_name(path.name + ".tmp")
+    if tmp.is_dir() or (tmp.exists() and not tmp.is_file()):
+        raise UserError(f"{tmp}: is in the way (not a regular file); remove it")
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent  # created when the report is written, not before
+    if not folder.is_dir():
+        raise UserError(f"{path}: {folder} is not a directory")
+    try:
+        # Permissions alone do not say it (root, read-only mounts): try a file there.
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".mlgate-", suffix=".probe"):
+            pass
+    except OSError as exc:
+        raise UserError(f"{path}: {folder} is not writable ({exc.strerror or exc})") from None
+    if path.exists() and not os.access(path, os.W_OK):
+        raise UserError(f"{path}: exists and is not writable")
+
+
+NAME_MAX = 255
+"""Bytes in one path component on Linux and macOS file systems."""
 
 
 MAX_REPORT_BYTES = 1_000_000  # a real report is a few kB; an artifact may be anything

@@ -10,6 +10,7 @@ escape.py). Nothing here imports mlflow: the comment workflow has to stay fast.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -135,12 +136,25 @@ def _truncate(text: str, max_chars: int) -> str:
 
 
 def write_step_summary(markdown: str, env: Mapping[str, str] = os.environ) -> Path | None:
-    """Append to the job summary GitHub shows on the run page; outside Actions do nothing."""
+    """Append to the job summary GitHub shows on the run page; outside Actions do nothing.
+
+    Best effort: the summary only shows what the command already did, so a summary file that
+    cannot be written is one warning line, never a failure that hides the command's outcome.
+    """
     target = env.get("GITHUB_STEP_SUMMARY", "").strip()
     if not target:
         return None
     path = Path(target)
-    separator = "\n" if path.exists() and path.stat().st_size else ""
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(separator + markdown + ("" if markdown.endswith("\n") else "\n"))
+    try:
+        separator = "\n" if path.is_file() and path.stat().st_size else ""
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(separator + markdown + ("" if markdown.endswith("\n") else "\n"))
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc).splitlines()[0]
+        print(
+            f"warning: GITHUB_STEP_SUMMARY {target[:200]!r}: cannot write the job summary "
+            f"({reason})",
+            file=sys.stderr,
+        )
+        return None
     return path

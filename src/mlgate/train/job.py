@@ -1,16 +1,20 @@
 """The training job: fit, track, compare with the champion, gate, register, report.
 
 Order matters for "nothing half-written": data is validated before MLflow is touched, and the
-model version is registered last, after every measurement succeeded, so a failed run leaves a
-failed MLflow run and no version that a merge could promote. The serving contract (when
-`[serving] check` is on) runs just before registration for the same reason: a candidate that
-MLflow's scoring server cannot serve is reported, with the failing request, and not registered.
+model version is registered last, after every measurement succeeded and the report was
+rehearsed (rendered and written in full), so a failed run leaves a failed MLflow run and no
+version that a merge could promote. Registering and writing the report are one step: SIGTERM
+is held back across them, and a failure in between takes the version back. The serving
+contract (when `[serving] check` is on) runs just before registration for the same reason: a
+candidate that MLflow's scoring server cannot serve is reported, with the failing request, and
+not registered.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
 import os
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -20,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from mlgate import progress, tasks
 from mlgate.config import Settings
 from mlgate.contract import Dataset, ModelPlugin
+from mlgate.datafile import load_data
 from mlgate.errors import UserError
 from mlgate.registry import versions as registry
 from mlgate.report.document import (
@@ -47,10 +52,13 @@ from mlgate.tracking.store import Store, choose_store
 from mlgate.tracking.store import ephemeral as _ephemeral
 from mlgate.train import estimator, evaluation, libraries
 from mlgate.train.gate import decide
+from mlgate.train.signals import TERMINATED_EXIT, Termination, terminable
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
+    from mlflow.entities.model_registry import ModelVersion
 
+    from mlgate.report.outputs import ReportOutputs
     from mlgate.tasks.base import Task
 
 SERVING_PACKAGES = ("mlflow", "scikit-learn", "pandas", "numpy", "scipy", "cloudpickle")
@@ -79,8 +87,10 @@ def train(
     parent_run_id: str | None = None,
     store: Store | None = None,
     creation: Creation | None = None,
+    outputs: ReportOutputs | None = None,
 ) -> Report:
-    """Run the whole job and return the report (the caller writes and prints it).
+    """Run the whole job and return the report; with `outputs`, the report is written too,
+    together with the registration (the caller prints it).
 
     A tuning search passes its winner (`estimator_path`, `params`), its record (`tuning`), its
     parent run to nest under, and the store it already opened. The CLI passes the store and
@@ -91,10 +101,15 @@ def train(
     serving_on = settings.serving.check or check_requirements
     if serving_on:
         tasks.require_supported(settings.plugin(), "checking the serving contract of")
-    with WarmServers(_serving_options(settings, check_requirements), enabled=serving_on) as warm:
+    with (
+        terminable() as termination,
+        WarmServers(_serving_options(settings, check_requirements), enabled=serving_on) as warm,
+    ):
         return _train(
             settings,
             warm,
+            termination,
+            outputs,
             train_path=train_path,
             val_path=val_path,
             params=params,
@@ -112,6 +127,8 @@ def train(
 def _train(
     settings: Settings,
     warm: WarmServers,
+    termination: Termination,
+    outputs: ReportOutputs | None,
     *,
     train_path: Path | None,
     val_path: Path | None,
@@ -144,8 +161,8 @@ def _train(
         pipeline = estimator.build(plugin, model_config)
         progress.say("loading data…")
         with _timed(timings, "load"):
-            train_data = plugin.load(settings.data_path("train", train_path))
-            val_data = plugin.load(settings.data_path("validation", val_path))
+            train_data = load_data(plugin, settings.data_path("train", train_path))
+            val_data = load_data(plugin, settings.data_path("validation", val_path))
         task.check_data(train_data, val_data)
         lineage = collect(settings.root, env)
         if creation.pending:
@@ -178,10 +195,9 @@ def _train(
         mlflow.set_tags(_lineage_tags(lineage))
         progress.say(f"fitting {model_config.estimator} on {train_data.rows:,} rows…")
         with _timed(timings, "fit"):
-            try:
-                pipeline.fit(train_data.features, task.fit_target(train_data))
-            except (TypeError, ValueError) as exc:
-                raise UserError(f"model.params: {str(exc).splitlines()[0]}") from None
+            _fit_within(
+                pipeline, train_data, task.fit_target(train_data), model_config.max_fit_seconds
+            )
         used_params = {
             "estimator": model_config.estimator,
             **estimator.logged_params(pipeline),
@@ -247,70 +263,138 @@ def _train(
                 serving = _serving(settings, info.model_uri, champ, warm, check_requirements)
             mlflow.set_tag("serving.passed", str(serving.passed).lower())
         unservable = serving is not None and not serving.passed
-        version = None
-        if not unservable:
-            progress.say(
-                f"gate {'passed' if gate.passed else 'failed'}; registering model version…"
+        ui = (env.get("MLFLOW_UI_URL") or settings.tracking.ui_url or "").rstrip("/")
+        name = settings.registered_model
+
+        def build(version: ModelVersion | None) -> Report:
+            timings["total"] = round(time.perf_counter() - started, 4)
+            status = (
+                Status(outcome="failure", failed_step="serving contract (nothing registered)")
+                if unservable
+                else Status(outcome="success")
             )
-            version = registry.register(
-                settings.registered_model,
-                info.model_uri,
-                {
-                    **_lineage_tags(lineage),
-                    **{f"data.{d.role}.digest": d.digest for d in datasets},
-                    "gate.passed": str(gate.passed).lower(),
-                    "gate.baseline": gate.baseline,
-                    f"gate.{gate.metric}": _tag_value(candidate_metrics.get(gate.metric)),
-                    "gate.reasons": "; ".join(gate.reasons)[:4000],
-                    **({"serving.passed": "true"} if serving is not None else {}),
-                },
+            return Report(
+                generated_at=registry.now(),
+                experiment=settings.experiment,
+                registered_model=name,
+                model=_model_info(plugin),
+                tracking_uri=tracking.display_uri(store.uri),
+                candidate=Candidate(
+                    run_id=run_id,
+                    model_uri=info.model_uri,
+                    version=str(version.version) if version else None,
+                    estimator=model_config.estimator,
+                    params={k: _scalar(v) for k, v in used_params.items()},
+                    metrics=candidate_metrics,
+                    model_size_bytes=size,
+                    latency=lat,
+                ),
+                champion=champ,
+                comparison=Comparison(
+                    performed=store.skipped_reason is None, skipped_reason=store.skipped_reason
+                ),
+                deltas=_deltas(candidate_metrics, champ.metrics) if comparable else {},
+                gate=gate,
+                data=datasets,
+                timings_s=timings,
+                lineage=lineage,
+                history=history,
+                tuning=tuning
+                and tuning.model_copy(
+                    update={"validation_score": candidate_metrics.get(tuning.metric)}
+                ),
+                serving=serving,
+                status=status,
+                links=Links(
+                    run=f"{ui}/#/experiments/{experiment_id}/runs/{run_id}" if ui else None,
+                    model_version=(
+                        f"{ui}/#/models/{name}/versions/{version.version}"
+                        if ui and version
+                        else None
+                    ),
+                    workflow_run=lineage.workflow_run_url,
+                ),
             )
-    timings["total"] = round(time.perf_counter() - started, 4)
-    status = (
-        Status(outcome="failure", failed_step="serving contract (nothing registered)")
-        if unservable
-        else Status(outcome="success")
-    )
-    ui = (env.get("MLFLOW_UI_URL") or settings.tracking.ui_url or "").rstrip("/")
-    name = settings.registered_model
-    return Report(
-        generated_at=registry.now(),
-        experiment=settings.experiment,
-        registered_model=name,
-        model=_model_info(plugin),
-        tracking_uri=tracking.display_uri(store.uri),
-        candidate=Candidate(
-            run_id=run_id,
-            model_uri=info.model_uri,
-            version=str(version.version) if version else None,
-            estimator=model_config.estimator,
-            params={k: _scalar(v) for k, v in used_params.items()},
-            metrics=candidate_metrics,
-            model_size_bytes=size,
-            latency=lat,
-        ),
-        champion=champ,
-        comparison=Comparison(
-            performed=store.skipped_reason is None, skipped_reason=store.skipped_reason
-        ),
-        deltas=_deltas(candidate_metrics, champ.metrics) if comparable else {},
-        gate=gate,
-        data=datasets,
-        timings_s=timings,
-        lineage=lineage,
-        history=history,
-        tuning=tuning
-        and tuning.model_copy(update={"validation_score": candidate_metrics.get(tuning.metric)}),
-        serving=serving,
-        status=status,
-        links=Links(
-            run=f"{ui}/#/experiments/{experiment_id}/runs/{run_id}" if ui else None,
-            model_version=(
-                f"{ui}/#/models/{name}/versions/{version.version}" if ui and version else None
-            ),
-            workflow_run=lineage.workflow_run_url,
-        ),
-    )
+
+        if outputs is not None:
+            outputs.rehearse(build(None))
+        tags = {
+            **_lineage_tags(lineage),
+            **{f"data.{d.role}.digest": d.digest for d in datasets},
+            "gate.passed": str(gate.passed).lower(),
+            "gate.baseline": gate.baseline,
+            f"gate.{gate.metric}": _tag_value(candidate_metrics.get(gate.metric)),
+            "gate.reasons": "; ".join(gate.reasons)[:4000],
+            **({"serving.passed": "true"} if serving is not None else {}),
+        }
+        with termination.held():
+            version = None
+            try:
+                if not unservable:
+                    progress.say(
+                        f"gate {'passed' if gate.passed else 'failed'}; registering model version…"
+                    )
+                    version = registry.register(name, info.model_uri, tags)
+                report = build(version)
+                if outputs is not None and not termination.pending:
+                    outputs.commit(report)
+                if termination.pending:
+                    raise SystemExit(TERMINATED_EXIT)
+            except BaseException:
+                if outputs is not None:
+                    outputs.remove()
+                if version is not None:
+                    _unregister(client, name, str(version.version))
+                raise
+    return report
+
+
+def _fit_within(pipeline: Any, data: Dataset, target: Any, seconds: float) -> None:
+    """Fit in a worker thread and wait at most `seconds` for it.
+
+    A fit that never converges (say `tol=0` with a huge `max_iter`) cannot be interrupted
+    from inside scikit-learn; past the budget the job fails (the run is marked FAILED) and the
+    daemon thread ends with the process.
+    """
+    failure: list[BaseException] = []
+
+    def fit() -> None:
+        try:
+            pipeline.fit(data.features, target)
+        except BaseException as exc:  # handed to the waiting thread
+            failure.append(exc)
+
+    worker = threading.Thread(target=fit, name="mlgate-fit", daemon=True)
+    deadline = time.monotonic() + seconds
+    worker.start()
+    while worker.is_alive():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise UserError(
+                f"model.max_fit_seconds: the fit did not finish within {seconds:g} s; it was "
+                "stopped and nothing was registered (raise [model] max_fit_seconds, or give "
+                "the estimator fewer iterations)"
+            )
+        worker.join(min(left, 0.25))  # short waits, so SIGTERM is handled promptly
+    if failure:
+        exc = failure[0]
+        if isinstance(exc, TypeError | ValueError | OverflowError):
+            raise UserError(f"model.params: {_first_line(exc)}") from None
+        raise exc
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _unregister(client: MlflowClient, name: str, version: str) -> None:
+    """Take back a version whose report could not be written (or whose job was terminated)."""
+    try:
+        client.delete_model_version(name, version)
+        progress.say(f"version {version} of {name} was taken back: the job did not complete")
+    except Exception as exc:
+        progress.say(f"version {version} of {name} could not be taken back: {_first_line(exc)}")
 
 
 def _import_ahead() -> None:

@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from mlgate import progress
 from mlgate.config import ESTIMATOR_CHOICE, Choice, ModelConfig, Settings, TuningConfig
 from mlgate.contract import ESTIMATOR_STEP, ModelPlugin
+from mlgate.datafile import load_data
 from mlgate.errors import UserError
 from mlgate.report.document import GREATER_IS_BETTER, Report, metric_label
 from mlgate.tracking import connection as tracking
@@ -154,8 +155,8 @@ def tune(
     require_supported(plugin, "tuning")
     check_space(settings, config, plugin)
     progress.say("loading the training data")
-    train_data = plugin.load(settings.data_path("train", train_path))
-    plugin.load(settings.data_path("validation", val_path))  # fail now, not after the search
+    train_data = load_data(plugin, settings.data_path("train", train_path))
+    load_data(plugin, settings.data_path("validation", val_path))  # fail now, not after the search
     store, client = _open(settings, env, fallback_local)
     experiment_id = _experiment(client, settings.experiment, store.artifact_location)
     name = study_name or default_study_name(settings, env)
