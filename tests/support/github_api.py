@@ -112,6 +112,7 @@ class FakeGitHub:
         self._pulls_lag = 0  # how many more commits/{sha}/pulls calls answer [] (GitHub's lag)
         self._runs: dict[int, dict[str, Any]] = {}
         self._faults: list[_Fault] = []
+        self.trickle_s: float | None = None  # seconds between the bytes of every body
         self._next_id = 1_000_000_001
         self._lock = threading.RLock()
         self._thread: threading.Thread | None = None
@@ -561,7 +562,9 @@ class FakeGitHub:
             pull.update(
                 merged=merged, mergeable=None if merged else True, merged_by=None,
                 comments=sum(c["issue"] == n for c in self._comments.values()),
-                commits=len(p["shas"]),
+                commits=len(p["shas"]), changed_files=len(self._files[n]),
+                additions=len(self._files[n]), deletions=0, review_comments=0,
+                maintainer_can_modify=False, rebaseable=None, mergeable_state="clean",
             )  # fmt: skip
         return pull
 
@@ -942,7 +945,17 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.send_header("content-length", str(len(data)))
         self.end_headers()
-        self.wfile.write(data)
+        if fake.trickle_s is None:
+            self.wfile.write(data)
+            return
+        for i in range(len(data)):  # a reply trickling in, one byte at a time (bounded)
+            pause = fake.trickle_s
+            if pause is None:  # trickling ended: send the rest at once
+                self.wfile.write(data[i:])
+                return
+            self.wfile.write(data[i : i + 1])
+            self.wfile.flush()
+            time.sleep(pause)
 
     # The names http.server dispatches on.
     do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve  # noqa: N815
