@@ -30,7 +30,8 @@ def read_body(response: requests.Response, deadline: float) -> requests.Response
         while True:
             if time.monotonic() > deadline:
                 raise BodyTooSlowError(
-                    f"the reply's body was not complete within the deadline ({size} bytes read)"
+                    "Read timed out: the reply's body was not complete by the deadline "
+                    f"({size} bytes read)"
                 )
             chunk = response.raw.read1(65536, decode_content=True)
             if not chunk:
@@ -48,7 +49,7 @@ def read_body(response: requests.Response, deadline: float) -> requests.Response
     except (urllib3.exceptions.HTTPError, OSError) as exc:
         response.close()
         raise requests.ConnectionError(f"reading the reply failed: {exc}") from None
-    response._content = b"".join(chunks)  # noqa: SLF001 (what `requests` itself fills)
-    response._content_consumed = True  # noqa: SLF001
+    response._content = b"".join(chunks)
+    response._content_consumed = True
     response.close()
     return response

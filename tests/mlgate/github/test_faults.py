@@ -68,7 +68,19 @@ def test_a_token_echoed_by_a_failing_reply_reaches_no_retry_line(
 def test_retry_lines_are_cut_at_a_word_boundary(
     gh: FakeGitHub, lines: io.StringIO, waits: list[float]
 ) -> None:
-    words = "Max retries exceeded with url because the upstream gateway kept resetting".split()
+    words = [
+        "Max",
+        "retries",
+        "exceeded",
+        "with",
+        "url",
+        "because",
+        "the",
+        "upstream",
+        "gateway",
+        "kept",
+        "resetting",
+    ]
     message = " ".join(words * 3)
     gh.fail_next("GET", r"/pulls/7$", 502, body={"message": message}, times=2)
     client = GitHubClient(gh.url, TOKEN, REPO, sleep=waits.append)
