@@ -140,6 +140,7 @@ def connect(uri: str, retries: int, *, sleep: Callable[[float], None] = time.sle
 
     check_uri(uri)
     database.check_sqlite(uri)
+    database.watch_sqlite_locks(uri)
     bound_http()
     timeout = PROBE_TIMEOUT_S
     if _SET_BY_US.get("MLFLOW_HTTP_REQUEST_TIMEOUT") != os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"]:
@@ -269,6 +270,7 @@ def _is_connection_problem(exc: BaseException) -> bool:
             "unreachable",
             "503",
             "name or service not known",
+            "database is locked",  # another process holds a sqlite store's lock: it passes
         )
     )
 
@@ -277,7 +279,8 @@ def short_reason(exc: BaseException) -> str:
     text = " ".join(redact(str(exc)).split())
     match = re.search(
         r"(Connection refused|Name or service not known|timed out|Read timed out|"
-        r"Remote end closed connection[^)'\"]*|Connection reset by peer|server answered \d+)",
+        r"Remote end closed connection[^)'\"]*|Connection reset by peer|server answered \d+|"
+        r"database is locked)",
         text,
     )
     return match.group(1) if match else text[:200]

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from mlgate import progress
 from mlgate.errors import UserError
 from mlgate.tracking.connection import (
     PROBE_TIMEOUT_S,
@@ -116,3 +118,47 @@ def wait_until_reachable(
         with_retries(probe, what=f"tracking store {display_uri(uri)}", retries=retries, sleep=sleep)
     finally:
         engine.dispose()
+
+
+LOCK_NOTICE_S = 3.0  # a statement this slow on sqlite is waiting for another process's lock
+SQLITE_BUSY_S = 20  # MLflow's own `PRAGMA busy_timeout` for each sqlite statement
+_watching: dict[str, bool] = {}
+
+
+def watch_sqlite_locks(uri: str) -> None:
+    """Say so when a statement on the sqlite store waits for a lock another process holds.
+
+    sqlite waits silently (MLflow sets a 20 s busy timeout per statement); a line after
+    LOCK_NOTICE_S tells the person at the log what the command is waiting for.
+    """
+    if not uri.startswith("sqlite:") or _watching.get("on"):
+        return
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    _watching["on"] = True
+    shown = display_uri(uri)
+    timers: dict[int, threading.Timer] = {}
+
+    def notice() -> None:
+        progress.say(
+            f"tracking store {shown}: waiting for the database lock another process holds "
+            f"(up to {SQLITE_BUSY_S} s a statement, then this command fails and ends its run)"
+        )
+
+    def start(conn, *_args: object) -> None:
+        if conn.dialect.name != "sqlite":
+            return
+        timer = threading.Timer(LOCK_NOTICE_S, notice)
+        timer.daemon = True
+        timers[id(conn)] = timer
+        timer.start()
+
+    def stop(conn, *_args: object) -> None:
+        timer = timers.pop(id(conn), None)
+        if timer is not None:
+            timer.cancel()
+
+    event.listen(Engine, "before_cursor_execute", start)
+    event.listen(Engine, "after_cursor_execute", stop)
+    event.listen(Engine, "handle_error", lambda context: stop(context.connection))

@@ -419,3 +419,55 @@ def test_fallback_local_says_it_fell_back_and_that_nothing_is_kept(
     assert seconds(fallback) - seconds(lines[last]) < 5.0, "no silence after the last attempt"
     assert "nothing is kept" in done.stdout
     assert "gate passes" not in done.stdout
+
+
+LOCK_HOLDER = """
+import sqlite3, sys, time
+path, hold = sys.argv[1], float(sys.argv[2])
+db = sqlite3.connect(path, timeout=0.5, isolation_level=None)
+deadline = time.monotonic() + 300
+while time.monotonic() < deadline:  # until train's run has started
+    try:
+        if db.execute("select count(*) from runs where status = 'RUNNING'").fetchone()[0]:
+            break
+    except sqlite3.OperationalError:
+        pass
+    time.sleep(0.02)
+db.execute("begin exclusive")
+print("locked", flush=True)
+time.sleep(hold)
+db.execute("commit")
+"""
+
+
+@pytest.mark.slow
+def test_a_sqlite_store_locked_mid_train_says_so_and_ends_the_run_failed(
+    project: Project, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
+    """Another process takes the store's lock once the run started, and keeps it 25 s."""
+    from mlflow import MlflowClient
+
+    store = sqlite_store(tmp_path_factory, "locked")
+    path = store.removeprefix("sqlite:///")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", LOCK_HOLDER, path, "25"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        report = tmp_path / "report.json"
+        started = time.monotonic()
+        done = run_cli(project, "train", "--report", str(report), uri=store)
+        took = time.monotonic() - started
+    finally:
+        holder.kill()
+        locked = holder.communicate()[0]
+    assert "locked" in locked, "the lock was taken while the run was RUNNING"
+    assert done.returncode == 1, done.stderr[-3000:]
+    assert_one_line_error(done.stderr, "database is locked")
+    assert "waiting for the database lock another process holds" in done.stderr
+    assert took < 150
+    client = MlflowClient(tracking_uri=store, registry_uri=store)
+    experiment = client.get_experiment_by_name(project.name)
+    runs = client.search_runs([experiment.experiment_id])
+    assert [run.info.status for run in runs] == ["FAILED"]
+    assert client.search_model_versions(f"name = '{project.name}'") == []
+    assert not report.exists()
