@@ -29,6 +29,7 @@ import requests
 from mlgate import progress
 from mlgate.deadline import read_body
 from mlgate.errors import UserError
+from mlgate.progress import shorten
 
 JSON = dict[str, Any]
 DEFAULT_API_URL = "https://api.github.com"
@@ -340,17 +341,6 @@ class GitHubClient:
             return text
         pattern = rf"(?<![A-Za-z0-9_]){re.escape(self._token)}(?![A-Za-z0-9_])"
         return re.sub(pattern, "***", text)
-
-
-def shorten(text: str, limit: int) -> str:
-    """`text` cut at a word boundary with an ellipsis, so no line ends mid-word."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    if " " in cut:
-        cut = cut[: cut.rindex(" ")]
-    return cut.rstrip(" ,;:") + "\u2026"
 
 
 def check_api_url(api_url: str) -> None:

@@ -283,7 +283,7 @@ def short_reason(exc: BaseException) -> str:
         r"database is locked)",
         text,
     )
-    return match.group(1) if match else text[:200]
+    return match.group(1) if match else progress.shorten(text, 200)
 
 
 def describe_failure(exc: BaseException) -> str | None:
@@ -315,4 +315,4 @@ def describe_failure(exc: BaseException) -> str | None:
     text = " ".join(redact(str(exc)).split())
     text = re.sub(r"\s*\[SQL: .*", "", text)
     text = re.sub(r"\s*\(Background on this error at: .*", "", text)
-    return f"{where}: {text[:300]}"
+    return f"{where}: {progress.shorten(text, 300)}"

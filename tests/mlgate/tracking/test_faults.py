@@ -471,3 +471,26 @@ def test_a_sqlite_store_locked_mid_train_says_so_and_ends_the_run_failed(
     assert [run.info.status for run in runs] == ["FAILED"]
     assert client.search_model_versions(f"name = '{project.name}'") == []
     assert not report.exists()
+
+
+@pytest.mark.parametrize("length", [201, 250, 1000])
+def test_a_long_reason_is_cut_at_a_word_boundary(length: int) -> None:
+    from mlgate.tracking.connection import short_reason
+
+    words = [
+        "Max",
+        "retries",
+        "exceeded",
+        "with",
+        "url",
+        "because",
+        "the",
+        "gateway",
+        "kept",
+        "resetting",
+    ]
+    text = " ".join(words * 40)[:length]
+    reason = short_reason(RuntimeError(text))
+    assert len(reason) <= 200
+    assert reason.endswith("\u2026")
+    assert reason[:-1].split()[-1] in words, f"cut mid-word: {reason[-20:]}"
