@@ -405,10 +405,14 @@ def _summary_line(report) -> str:
         if report.champion and gate.baseline == "champion"
         else "the bounds alone"
     )
+    kept = ""
+    if report.comparison.skipped_reason:  # a temporary store: the version is thrown away
+        verdict = "would pass" if gate.passed else "would FAIL"
+        kept = "; nothing is kept: the tracking store was temporary, removed at exit"
     return (
         f"run {candidate.run_id} → {report.registered_model} v{candidate.version}: "
         f"validation {metric_label(gate.metric, report.model.unit)} {value:.3f}; "
-        f"gate {verdict} against {against}"
+        f"gate {verdict} against {against}{kept}"
     )
 
 

@@ -37,3 +37,14 @@ def say(message: str) -> None:
 def count(label: str, done: int, total: int | None = None) -> None:
     """A count of trials or rows so far ("trials 3/30")."""
     say(f"{label} {done}/{total}" if total is not None else f"{label} {done}")
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` cut at a word boundary with an ellipsis, so no line ends mid-word."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:") + "\u2026"

@@ -44,6 +44,44 @@ ADMIN_METHODS = (
 STATUS_STATES = ("error", "failure", "pending", "success")
 MAX_STATUS_DESCRIPTION = 140
 ISSUE_STATES = ("open", "closed")
+REPO_LINKS = (  # the hypermedia links GitHub sends with every repository
+    "archive",
+    "assignees",
+    "blobs",
+    "branches",
+    "collaborators",
+    "comments",
+    "commits",
+    "compare",
+    "contents",
+    "contributors",
+    "deployments",
+    "downloads",
+    "events",
+    "forks",
+    "git_commits",
+    "git_refs",
+    "git_tags",
+    "hooks",
+    "issue_comment",
+    "issue_events",
+    "issues",
+    "keys",
+    "labels",
+    "languages",
+    "merges",
+    "milestones",
+    "notifications",
+    "pulls",
+    "releases",
+    "stargazers",
+    "statuses",
+    "subscribers",
+    "subscription",
+    "tags",
+    "teams",
+    "trees",
+)
 STATE_REASONS = ("completed", "not_planned", "reopened")
 
 
@@ -112,6 +150,7 @@ class FakeGitHub:
         self._pulls_lag = 0  # how many more commits/{sha}/pulls calls answer [] (GitHub's lag)
         self._runs: dict[int, dict[str, Any]] = {}
         self._faults: list[_Fault] = []
+        self.trickle_s: float | None = None  # seconds between the bytes of every body
         self._next_id = 1_000_000_001
         self._lock = threading.RLock()
         self._thread: threading.Thread | None = None
@@ -416,19 +455,41 @@ class FakeGitHub:
 
     def _user(self, login: str) -> dict[str, Any]:
         user_id = 41898282 if login == BOT_LOGIN else zlib.crc32(login.encode()) % 10**8
+        api = f"{self.url}/users/{login}"
         return {
             "login": login, "id": user_id, "node_id": f"U_{user_id}",
             "type": "Bot" if login.endswith("[bot]") else "User", "site_admin": False,
-            "url": f"{self.url}/users/{login}", "html_url": f"https://github.com/{login}",
+            "url": api, "html_url": f"https://github.com/{login}", "gravatar_id": "",
+            "avatar_url": f"https://avatars.githubusercontent.com/u/{user_id}?v=4",
+            "events_url": api + "/events{/privacy}", "followers_url": api + "/followers",
+            "following_url": api + "/following{/other_user}", "gists_url": api + "/gists{/gist_id}",
+            "organizations_url": api + "/orgs", "received_events_url": api + "/received_events",
+            "repos_url": api + "/repos", "starred_url": api + "/starred{/owner}{/repo}",
+            "subscriptions_url": api + "/subscriptions",
         }  # fmt: skip
 
     def _repo(self, full_name: str) -> dict[str, Any]:
         repo_id = zlib.crc32(full_name.lower().encode()) % 10**8
-        return {
+        api = f"{self.url}/repos/{full_name}"
+        repo = {
             "id": repo_id, "node_id": f"R_{repo_id}", "name": full_name.split("/")[1],
             "full_name": full_name, "private": False, "owner": self._user(full_name.split("/")[0]),
-            "html_url": f"https://github.com/{full_name}", "url": f"{self.url}/repos/{full_name}",
-            "fork": full_name.lower() != self.repository.lower(),
+            "html_url": f"https://github.com/{full_name}", "url": api,
+            "fork": full_name.lower() != self.repository.lower(), "description": None,
+        }  # fmt: skip
+        # The hypermedia links GitHub sends with every repository (the client reads none).
+        repo |= {f"{name}_url": f"{api}/{name}" for name in REPO_LINKS}
+        return repo | {
+            "clone_url": f"https://github.com/{full_name}.git", "default_branch": "main",
+            "git_url": f"git://github.com/{full_name}.git",
+            "ssh_url": f"git@github.com:{full_name}.git",
+            "svn_url": f"https://github.com/{full_name}", "mirror_url": None, "homepage": None,
+            "language": "Python", "forks": 0, "forks_count": 0, "open_issues": 0,
+            "open_issues_count": 0, "stargazers_count": 0, "watchers": 0, "watchers_count": 0,
+            "size": 1, "has_downloads": True, "has_issues": True, "has_projects": False,
+            "has_wiki": False, "has_pages": False, "archived": False, "disabled": False,
+            "license": None, "pushed_at": "2024-01-01T00:00:00Z",
+            "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z",
         }  # fmt: skip
 
     def _label(self, name: str) -> dict[str, Any]:
@@ -520,29 +581,58 @@ class FakeGitHub:
         }  # fmt: skip
 
     def _commit_json(self, sha: str) -> dict[str, Any]:
+        tree, api = _sha("tree", sha), f"{self.url}/repos/{self.repository}"
         return {
             "url": f"{self.url}/repos/{self.repository}/commits/{sha}", "sha": sha,
             "node_id": f"C_kwDO{sha[:12]}",
             "html_url": f"https://github.com/{self.repository}/commit/{sha}",
+            "comments_url": f"{self.url}/repos/{self.repository}/commits/{sha}/comments",
             "commit": {
+                "url": f"{self.url}/repos/{self.repository}/git/commits/{sha}",
                 "message": self._messages.get(sha, "Change"),
                 "author": {"name": "Octo Cat", "email": "octocat@example.com",
                            "date": _iso(time.time())},
-                "tree": {"sha": _sha("tree", sha)},
+                "committer": {"name": "GitHub", "email": "noreply@github.com",
+                              "date": _iso(time.time())},
+                "tree": {"sha": tree, "url": f"{api}/git/trees/{tree}"},
+                "comment_count": 0,
             },
+            "author": self._user("octocat"), "committer": self._user("web-flow"),
             "parents": [], "files": [],
         }  # fmt: skip
 
     def _pull_json(self, p: dict[str, Any], *, full: bool) -> dict[str, Any]:
         n, owner = p["number"], self.repository.split("/")[0]
+        api = f"{self.url}/repos/{self.repository}"
         head_owner = p["head_repo"].split("/")[0]
         pull = {
-            "url": f"{self.url}/repos/{self.repository}/pulls/{n}",
+            "url": f"{api}/pulls/{n}",
             "id": 10**9 + n, "node_id": f"PR_kwDO{n:x}", "number": n,
             "html_url": f"https://github.com/{self.repository}/pull/{n}",
-            "issue_url": f"{self.url}/repos/{self.repository}/issues/{n}",
+            "issue_url": f"{api}/issues/{n}",
             "state": p["state"], "locked": False, "title": p["title"], "body": None,
             "user": self._user(p["user"]), "draft": False, "author_association": "CONTRIBUTOR",
+            "labels": [self._label(name) for name in p["labels"]], "assignee": None,
+            "assignees": [], "milestone": None, "auto_merge": None,
+            "comments_url": f"{api}/issues/{n}/comments",
+            "commits_url": f"{api}/pulls/{n}/commits",
+            "review_comments_url": f"{api}/pulls/{n}/comments",
+            "review_comment_url": f"{api}/pulls/comments{{/number}}",
+            "statuses_url": f"{api}/statuses/{p['head_sha']}",
+            "diff_url": f"https://github.com/{self.repository}/pull/{n}.diff",
+            "patch_url": f"https://github.com/{self.repository}/pull/{n}.patch",
+            "_links": {
+                rel: {"href": href} for rel, href in {
+                    "self": f"{api}/pulls/{n}",
+                    "html": f"https://github.com/{self.repository}/pull/{n}",
+                    "issue": f"{api}/issues/{n}",
+                    "comments": f"{api}/issues/{n}/comments",
+                    "review_comments": f"{api}/pulls/{n}/comments",
+                    "review_comment": f"{api}/pulls/comments{{/number}}",
+                    "commits": f"{api}/pulls/{n}/commits",
+                    "statuses": f"{api}/statuses/{p['head_sha']}",
+                }.items()
+            },
             "created_at": p["created_at"], "updated_at": p["updated_at"],
             "closed_at": p["closed_at"], "merged_at": p["merged_at"],
             "merge_commit_sha": p["merge_commit_sha"],
@@ -561,7 +651,9 @@ class FakeGitHub:
             pull.update(
                 merged=merged, mergeable=None if merged else True, merged_by=None,
                 comments=sum(c["issue"] == n for c in self._comments.values()),
-                commits=len(p["shas"]),
+                commits=len(p["shas"]), changed_files=len(self._files[n]),
+                additions=len(self._files[n]), deletions=0, review_comments=0,
+                maintainer_can_modify=False, rebaseable=None, mergeable_state="clean",
             )  # fmt: skip
         return pull
 
@@ -584,8 +676,10 @@ class FakeGitHub:
             }  # fmt: skip
             pulls.append(entry)
         actor = self._user(pull["user"] if pull else "contributor")
+        person = {"name": "Octo Cat", "email": "octocat@example.com"}
         head_commit = {"id": r["head_sha"], "tree_id": _sha("tree", r["head_sha"]),
-                       "message": "change", "timestamp": r["created_at"]}  # fmt: skip
+                       "message": "change", "timestamp": r["created_at"],
+                       "author": person, "committer": person}  # fmt: skip
         previous = f"{base}/attempts/{r['run_attempt'] - 1}" if r["run_attempt"] > 1 else None
         run = {
             "id": run_id, "name": "PR" if r["path"].endswith("pr.yml") else r["path"],
@@ -942,7 +1036,17 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.send_header("content-length", str(len(data)))
         self.end_headers()
-        self.wfile.write(data)
+        if fake.trickle_s is None:
+            self.wfile.write(data)
+            return
+        for i in range(len(data)):  # a reply trickling in, one byte at a time (bounded)
+            pause = fake.trickle_s
+            if pause is None:  # trickling ended: send the rest at once
+                self.wfile.write(data[i:])
+                return
+            self.wfile.write(data[i : i + 1])
+            self.wfile.flush()
+            time.sleep(pause)
 
     # The names http.server dispatches on.
     do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve  # noqa: N815

@@ -4,6 +4,9 @@
 first one whose path matches `trigger`; that request's connection is dropped, and for
 `outage_s` seconds the port refuses connections, as if the server had been killed. Then the
 port answers again (the server is back, with everything it had stored).
+
+`MisbehavingServer("empty-json" | "trickle")` stands where a tracking server should be and
+answers, but not as MLflow: `{}` to everything, or a reply trickling in a byte at a time.
 """
 
 from __future__ import annotations
@@ -108,3 +111,65 @@ class _Handler(BaseHTTPRequestHandler):
         upstream.close()
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _forward  # noqa: N815 (http.server's names)
+
+
+class MisbehavingServer:
+    """An HTTP server on 127.0.0.1 that answers every request, but not as MLflow would.
+
+    - `mode="empty-json"`: `200 {}` to everything (a catch-all mock, a misrouted gateway);
+    - `mode="trickle"`: headers at once, then the body one byte every `pause_s` seconds.
+
+    Only ever sends bodies of a few bytes, so each answer ends within a bounded time.
+    """
+
+    def __init__(self, mode: str, *, pause_s: float = 1.0) -> None:
+        if mode not in ("empty-json", "trickle"):
+            raise ValueError(f"unknown mode {mode!r}")
+        self.mode, self.pause_s = mode, pause_s
+        self.requests: list[str] = []
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _MisbehavingHandler)
+        self._server.daemon_threads = True
+        self._server.fake = self  # type: ignore[attr-defined]
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def __enter__(self) -> MisbehavingServer:
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.pause_s = 0.0
+        self._server.shutdown()
+        self._server.server_close()
+
+
+class _MisbehavingHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def _answer(self) -> None:
+        fake: MisbehavingServer = self.server.fake  # type: ignore[attr-defined]
+        fake.requests.append(f"{self.command} {self.path}")
+        length = int(self.headers.get("content-length") or 0)
+        if length:
+            self.rfile.read(length)
+        body = b'{"experiments": []}' if fake.mode == "trickle" else b"{}"
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.flush()
+        try:
+            for i in range(len(body)):  # at most len(body) pauses
+                self.wfile.write(body[i : i + 1] if fake.mode == "trickle" else body[i:])
+                self.wfile.flush()
+                if fake.mode != "trickle":
+                    return
+                time.sleep(fake.pause_s)
+        except OSError:  # the client gave up waiting, as it should
+            self.close_connection = True
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer  # noqa: N815 (http.server's names)

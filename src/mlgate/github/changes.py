@@ -43,14 +43,37 @@ def matches(path: str, patterns: Iterable[str]) -> bool:
     return any(_regex(p.strip("/")).fullmatch(path) for p in patterns)
 
 
+LISTED_FILES_LIMIT = 3000  # GitHub's documented cap on `GET /pulls/{n}/files`
+
+
 def changed_paths(client: GitHubClient, pr: int) -> list[str]:
     """Every path the PR adds, edits, deletes or renames (both names of a rename)."""
+    return _listing(client, pr)[0]
+
+
+def _listing(client: GitHubClient, pr: int) -> tuple[list[str], int]:
+    """The PR's listed paths, and how many of its changed files GitHub left out of the
+    listing (it lists at most 3,000), from the PR's own `changed_files` count."""
     paths: list[str] = []
+    listed = 0
     for item in client.iter_pull_files(pr):
+        listed += 1
         paths += [p for p in (item.get("filename"), item.get("previous_filename")) if p]
-    return paths
+    total = client.get_pull(pr).get("changed_files")
+    unlisted = total - listed if isinstance(total, int) and total > listed else 0
+    return paths, unlisted
 
 
 def model_inputs_changed(client: GitHubClient, pr: int, patterns: Sequence[str]) -> list[str]:
-    """The PR's changed paths that are model inputs (empty: it cannot have changed the model)."""
-    return [path for path in changed_paths(client, pr) if matches(path, patterns)]
+    """The PR's changed paths that are model inputs (empty: it cannot have changed the model).
+
+    Fails closed: files GitHub did not list may be model inputs, so they count as one.
+    """
+    paths, unlisted = _listing(client, pr)
+    touched = [path for path in paths if matches(path, patterns)]
+    if unlisted and not touched:
+        touched.append(
+            f"{unlisted} changed files GitHub does not list (it lists at most "
+            f"{LISTED_FILES_LIMIT:,} of a PR's files)"
+        )
+    return touched

@@ -3,30 +3,41 @@
 Errors surface as one-line `GitHubError`s that say what to fix, because they end up in
 Actions logs where a stack trace from deep inside `requests` helps nobody.
 
-Waiting is bounded per client, and a command uses one client: `max_wait` is the total time
-all its retries, rate-limit pauses and lag waits may sleep, so a string of `retry-after`
-answers cannot stretch one command past it. Pagination is capped and never revisits a page.
+Waiting is bounded per client, and a command uses one client: `max_wait`
+(`DEFAULT_MAX_WAIT`, 120 s) is the total time its retries, rate-limit pauses, lag waits and
+failed attempts may take, so neither a string of `retry-after` answers nor a server that
+never answers can stretch one command past it. Each attempt is bounded as a whole, body
+included (`DEFAULT_TIMEOUT`, 15 s), so a reply trickling in a byte at a time ends too.
+Secondary rate limits without a `retry-after` wait at least `SECONDARY_LIMIT_WAIT` (60 s), as
+GitHub asks. Pagination is capped and never revisits a page.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import requests
 
 from mlgate import progress
+from mlgate.deadline import read_body
 from mlgate.errors import UserError
+from mlgate.progress import shorten
 
 JSON = dict[str, Any]
 DEFAULT_API_URL = "https://api.github.com"
 MIN_TOKEN_LENGTH = 8
 DEFAULT_MAX_WAIT = 120.0  # seconds a whole command may spend waiting on GitHub
+DEFAULT_TIMEOUT = 15.0  # seconds one attempt may take, from connecting to the body's last byte
+SECONDARY_LIMIT_WAIT = 60.0  # GitHub: wait at least a minute when no retry-after is given
+RETRY_LINE_CHARS = 80  # of the problem shown on an "attempt n/m" line
 MAX_PAGES = 50  # 5,000 items at 100 a page; GitHub caps a PR's files at 3,000
 _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _LINK = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]*)*)")
@@ -66,9 +77,10 @@ class GitHubClient:
         backoff: float = 1.0,
         max_wait: float = DEFAULT_MAX_WAIT,
         max_pages: int = MAX_PAGES,
-        timeout: float = 30.0,
+        timeout: float = DEFAULT_TIMEOUT,
         sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         if not token:
             raise GitHubError("no GitHub token given: set GITHUB_TOKEN")
@@ -83,6 +95,7 @@ class GitHubClient:
         self._session = session or requests.Session()
         self._sleep = sleep or (lambda seconds: time.sleep(seconds))  # looked up when called
         self._clock = clock
+        self._monotonic = monotonic
 
     @classmethod
     def from_env(cls, **kwargs: Any) -> GitHubClient:
@@ -94,6 +107,7 @@ class GitHubClient:
         if not repository:
             raise GitHubError("GITHUB_REPOSITORY is not set: expected 'owner/name'")
         api_url = os.environ.get("GITHUB_API_URL", "").strip() or DEFAULT_API_URL
+        check_api_url(api_url)
         return cls(api_url, token, repository, **kwargs)
 
     def __repr__(self) -> str:
@@ -121,8 +135,11 @@ class GitHubClient:
         yield from self._paginate(f"/repos/{self.repository}/issues", query, max_pages)
 
     def create_issue(self, title: str, body: str, labels: list[str]) -> JSON:
+        """One POST, never retried here after a 5xx or a timeout, like a comment: the caller
+        looks for the issue before opening it again (see issues.py)."""
         path = f"/repos/{self.repository}/issues"
-        return self._call("POST", path, {"title": title, "body": body, "labels": labels})
+        body_ = {"title": title, "body": body, "labels": labels}
+        return self._call("POST", path, body_, ambiguous_retry=False)
 
     def update_issue(self, number: int, **fields: Any) -> JSON:
         """Edit an issue: `body`, `title`, `state` ("open"/"closed"), `state_reason`, ..."""
@@ -159,7 +176,7 @@ class GitHubClient:
         """Sleep `seconds` out of this command's wait budget; False (no sleep) if it is spent."""
         if seconds > self.max_wait - self.waited:
             return False
-        progress.say(f"GitHub: {why}; waiting {seconds:.0f} s")
+        progress.say(self._scrub(f"GitHub: {why}; waiting {seconds:.0f} s"))
         self._sleep(seconds)
         self.waited += seconds
         return True
@@ -224,12 +241,26 @@ class GitHubClient:
         what = f"{method} {urlsplit(url).path}"
         for attempt in range(self.max_retries + 1):
             response: requests.Response | None = None
+            started, deadline = self._monotonic(), time.monotonic() + self.timeout
             try:
                 response = self._session.request(
-                    method, url, params=params, json=body, headers=headers, timeout=self.timeout
+                    method,
+                    url,
+                    params=params,
+                    json=body,
+                    headers=headers,
+                    timeout=self.timeout,
+                    stream=True,
                 )
+                read_body(response, deadline)
             except (requests.ConnectionError, requests.Timeout) as exc:
+                response = None
                 problem, wait = f"{type(exc).__name__}: {exc}", self.backoff * 2**attempt
+                self.waited += self._monotonic() - started  # a failed attempt is waiting too
+            except requests.RequestException as exc:  # an address requests cannot use
+                raise GitHubError(
+                    self._scrub(f"{what} to {self.api_url} failed: {exc}; check GITHUB_API_URL")
+                ) from None
             else:
                 if response.status_code < 400:
                     return response
@@ -244,8 +275,9 @@ class GitHubClient:
                 error = GitHubError(self._scrub(f"{what} failed: {problem}"), status)
                 error.ambiguous = True
                 raise error
+            line = f"{what}: {shorten(problem, RETRY_LINE_CHARS)}"
             if attempt == self.max_retries or not self.pause(
-                wait, f"{what}: {problem[:80]} (attempt {attempt + 1}/{self.max_retries + 1})"
+                wait, f"{line} (attempt {attempt + 1}/{self.max_retries + 1})"
             ):
                 text = f"{what} still failing after {attempt + 1} attempts: {problem}"
                 raise GitHubError(self._scrub(text), status)
@@ -260,13 +292,21 @@ class GitHubClient:
         if status not in (403, 429):
             return None
         if retry_after := headers.get("retry-after", "").strip():
-            return float(retry_after) if retry_after.isdigit() else backoff
-        if headers.get("x-ratelimit-remaining") == "0" and headers.get("x-ratelimit-reset"):
+            if retry_after.isdigit():
+                return float(retry_after)
+            with contextlib.suppress(TypeError, ValueError):  # the HTTP-date form
+                when = parsedate_to_datetime(retry_after).timestamp()
+                return max(when - self._clock(), 0.0) + 1.0
+            return max(SECONDARY_LIMIT_WAIT, backoff)
+        reset = headers.get("x-ratelimit-reset", "")
+        if headers.get("x-ratelimit-remaining") == "0" and reset.isdigit():
             # One extra second covers clock skew between us and GitHub.
-            return max(float(headers["x-ratelimit-reset"]) - self._clock(), 0.0) + 1.0
-        if "secondary rate limit" in _describe(response).lower():
-            return max(60.0, backoff)  # GitHub's documented minimum wait for this case
-        return backoff if status == 429 else None
+            return max(float(reset) - self._clock(), 0.0) + 1.0
+        message = _describe(response).lower()
+        if status == 429 or "rate limit" in message or "abuse" in message:
+            # A secondary limit, whatever its wording: GitHub asks for at least a minute.
+            return max(SECONDARY_LIMIT_WAIT, backoff)
+        return None
 
     def _rate_limited(self, what: str, response: requests.Response, wait: float) -> GitHubError:
         reset, when = response.headers.get("x-ratelimit-reset", ""), f"in {wait:.0f} s"
@@ -301,6 +341,22 @@ class GitHubClient:
             return text
         pattern = rf"(?<![A-Za-z0-9_]){re.escape(self._token)}(?![A-Za-z0-9_])"
         return re.sub(pattern, "***", text)
+
+
+def check_api_url(api_url: str) -> None:
+    """A one-line error naming GITHUB_API_URL for an address no request could use."""
+    expected = "expected e.g. https://api.github.com or https://HOST/api/v3"
+    try:
+        parts = urlsplit(api_url)
+        parts.port  # noqa: B018 (parsing the port validates it)
+    except ValueError as exc:
+        raise GitHubError(
+            f"GITHUB_API_URL {api_url!r} is not a valid URL ({exc}); {expected}"
+        ) from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise GitHubError(f"GITHUB_API_URL {api_url!r} is not an http(s) URL; {expected}")
+    if not parts.hostname:
+        raise GitHubError(f"GITHUB_API_URL {api_url!r} has no host; {expected}")
 
 
 def _page_key(url: str, params: JSON | None) -> str:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from mlgate.github.client import GitHubClient, GitHubError
-from mlgate.github.comment import MAX_COMMENT_CHARS
+from mlgate.github.comment import MAX_COMMENT_CHARS, POST_ATTEMPTS
 from mlgate.monitoring.document import MonitoringReport
 from mlgate.monitoring.markdown import render_monitoring, verdict_line
 
@@ -54,7 +54,7 @@ def sync_drift_issue(
     summary = verdict_line(report)
     if report.drift:
         if not existing:
-            created = client.create_issue(title, body, [label])
+            created = _open_once(client, title, body, label)
             return IssueOutcome(
                 "opened",
                 created["number"],
@@ -90,6 +90,22 @@ def sync_drift_issue(
         existing[0].get("html_url", ""),
         f"closed issue{'s' if len(existing) > 1 else ''} {numbers} ({label}): {summary}",
     )
+
+
+def _open_once(client: GitHubClient, title: str, body: str, label: str) -> dict[str, Any]:
+    """Open the issue; after a 5xx or a timeout (GitHub may have opened it anyway) look for it
+    before posting again, so a retry never opens a second one."""
+    for attempt in range(POST_ATTEMPTS):
+        try:
+            return client.create_issue(title, body, [label])
+        except GitHubError as exc:
+            why = f"POST issue ({label}) may not have worked ({exc.status or exc})"
+            last = attempt == POST_ATTEMPTS - 1
+            if not exc.ambiguous or last or not client.pause(client.backoff * 2**attempt, why):
+                raise
+            if found := open_labelled_issues(client, label):
+                return found[0]
+    raise AssertionError("unreachable")
 
 
 def _label_name(item: Any) -> str | None:

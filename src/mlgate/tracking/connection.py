@@ -5,8 +5,11 @@ talking to a server that is down, or to a listener that never answers, should in
 within a bound that is written down, with a message that names the server:
 
 - the connection check makes `connect_retries + 1` attempts (default 4) of at most
-  `PROBE_TIMEOUT_S` (10 s) each, with 1, 2, 4 … s between them (capped at 10 s): about 50 s in
-  all with the defaults, under a minute;
+  `PROBE_TIMEOUT_S` (10 s) each, reply body included (a reply trickling in a byte at a time
+  ends there too), with 1, 2, 4 … s between them (capped at 10 s): about 50 s in all with the
+  defaults, under a minute. A database store (postgresql, mysql, mssql) gets the same check,
+  one connection of at most `PROBE_TIMEOUT_S` per attempt, instead of MLflow's own ~100 s of
+  silent retries;
 - once connected, MLflow's own calls get `HTTP_DEFAULTS` (15 s timeout, 2 retries), so one call
   to a server that died mid-job fails within about 50 s.
 
@@ -16,15 +19,13 @@ backoff variables set by the user win, for both.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import sqlite3
 import time
+import uuid
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from mlgate import progress
 from mlgate.errors import UserError
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
 DEFAULT_URI = "sqlite:///mlflow.db"
 PROBE_TIMEOUT_S = 10
 PROBE_ENDPOINT = "/api/2.0/mlflow/experiments/search"
+IDENTITY_ENDPOINT = "/api/2.0/mlflow/experiments/get-by-name"
+DATABRICKS_VALUES = frozenset({"databricks", "databricks-uc"})  # MLflow's bare forms
 HTTP_DEFAULTS = {
     "MLFLOW_HTTP_REQUEST_TIMEOUT": "15",
     "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
@@ -59,15 +62,30 @@ def resolve_uri(env: Mapping[str, str] = os.environ) -> str:
 
 
 def display_uri(uri: str) -> str:
-    """The URI without credentials, safe for logs, reports and PR comments."""
-    return re.sub(r"(?<=://)[^/@\s]*@", "", uri)
+    """The URI without credentials, safe for logs, reports and PR comments.
+
+    The user information ends at the authority's LAST '@' (a password may hold an '@'), as
+    in RFC 3986 parsers and `urllib`; the authority ends at the first '/', '?' or '#'.
+    """
+    return re.sub(r"(?<=://)[^/?#\s]*@", "", uri)
+
+
+def _uri_secrets(env: Mapping[str, str]) -> list[str]:
+    """The password in MLFLOW_TRACKING_URI, as written and percent-decoded."""
+    try:
+        authority = urlsplit(env.get("MLFLOW_TRACKING_URI", "").strip()).netloc
+    except ValueError:  # unparseable: the error line shows it through display_uri
+        return []
+    userinfo = authority.rpartition("@")[0]
+    password = userinfo.partition(":")[2]
+    return [password, unquote(password)] if password else []
 
 
 def redact(text: str, env: Mapping[str, str] = os.environ) -> str:
     """`text` with URL credentials and MLflow's secret values removed, for any output line."""
     text = display_uri(text)
-    for name in ("MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRACKING_TOKEN"):
-        secret = env.get(name, "")
+    secrets = [env.get(name, "") for name in ("MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRACKING_TOKEN")]
+    for secret in sorted(secrets + _uri_secrets(env), key=len, reverse=True):
         if len(secret) >= 8:
             text = text.replace(secret, "***")
     return text
@@ -81,6 +99,8 @@ def check_uri(uri: str, env: Mapping[str, str] = os.environ) -> None:
     """A one-line error for a tracking URI MLflow would reject with a traceback (or misread)."""
     shown = f"MLFLOW_TRACKING_URI {display_uri(uri)!r}"
     hint = "expected e.g. http://host:5000, https://host or sqlite:///mlflow.db"
+    if uri in DATABRICKS_VALUES:
+        return
     try:
         parts = urlsplit(uri)
         parts.port  # noqa: B018 (parsing the port validates it)
@@ -98,26 +118,10 @@ def check_uri(uri: str, env: Mapping[str, str] = os.environ) -> None:
         )
     if scheme in ("http", "https") and not parts.hostname:
         raise UserError(f"{shown}: no host; {hint}")
+    from mlgate.tracking import database
 
-
-def check_sqlite(uri: str) -> None:
-    """Open a sqlite store once, quickly: MLflow retries a store it cannot open for ~100 s."""
-    if not uri.startswith("sqlite:///"):
-        return
-    target = uri.removeprefix("sqlite:///")
-    as_uri = target.startswith("file:")
-    path = target if as_uri else target.partition("?")[0]
-    if path in ("", ":memory:"):
-        return
-    try:
-        if not as_uri:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        with contextlib.closing(sqlite3.connect(path, uri=as_uri, timeout=5)) as db:
-            db.execute("pragma schema_version").fetchone()
-    except (OSError, sqlite3.Error) as exc:
-        raise UserError(
-            f"tracking store {display_uri(uri)}: cannot open the sqlite database ({exc})"
-        ) from None
+    if scheme in database.DATABASES:
+        database.check_driver(uri)
 
 
 _SET_BY_US: dict[str, str] = {}
@@ -132,8 +136,11 @@ def bound_http() -> None:
 
 def connect(uri: str, retries: int, *, sleep: Callable[[float], None] = time.sleep) -> MlflowClient:
     """Point MLflow at `uri` and check it answers as MLflow, within the bound above."""
+    from mlgate.tracking import database
+
     check_uri(uri)
-    check_sqlite(uri)
+    database.check_sqlite(uri)
+    database.watch_sqlite_locks(uri)
     bound_http()
     timeout = PROBE_TIMEOUT_S
     if _SET_BY_US.get("MLFLOW_HTTP_REQUEST_TIMEOUT") != os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"]:
@@ -146,26 +153,38 @@ def connect(uri: str, retries: int, *, sleep: Callable[[float], None] = time.sle
     what = f"tracking server {display_uri(uri)}"
     if uri.startswith(("http://", "https://")):
         with_retries(lambda: _probe(uri, timeout), what=what, retries=retries, sleep=sleep)
+    elif urlsplit(uri).scheme.lower().split("+")[0] in database.DATABASES:
+        database.wait_until_reachable(uri, retries, sleep)
     elif is_remote(uri):
         probe = lambda: client.search_experiments(max_results=1)  # noqa: E731
         with_retries(probe, what=what, retries=retries, sleep=sleep)
     return client
 
 
-def _probe(uri: str, timeout: int) -> None:
-    """One bounded request MLflow's server answers with JSON; anything else says what it is."""
+def _get(uri: str, endpoint: str, params: dict[str, object], timeout: int):
+    """One GET with no retries, its body read by `timeout` seconds after it was sent."""
     from mlflow.utils.credentials import get_default_host_creds
     from mlflow.utils.rest_utils import http_request
 
+    from mlgate.deadline import read_body
+
+    deadline = time.monotonic() + timeout
     response = http_request(
         get_default_host_creds(uri),
-        PROBE_ENDPOINT,
+        endpoint,
         "GET",
-        params={"max_results": 1},
+        params=params,
         max_retries=0,
         timeout=timeout,
         raise_on_status=False,
+        stream=True,
     )
+    return read_body(response, deadline)
+
+
+def _probe(uri: str, timeout: int) -> None:
+    """Bounded requests MLflow's server answers as MLflow; anything else says what it is."""
+    response = _get(uri, PROBE_ENDPOINT, {"max_results": 1}, timeout)
     status = response.status_code
     if status in (401, 403):
         raise UserError(
@@ -179,10 +198,30 @@ def _probe(uri: str, timeout: int) -> None:
         body = response.json()
     except ValueError:
         body = None
+    not_mlflow = (
+        f"tracking server {display_uri(uri)} answers HTTP but not as an MLflow tracking server"
+    )
     if status != 200 or not isinstance(body, dict):
         raise NotMlflowError(
-            f"tracking server {display_uri(uri)} answers HTTP but not as an MLflow tracking "
-            f"server (GET {PROBE_ENDPOINT}: {status}, {kind}); check MLFLOW_TRACKING_URI"
+            f"{not_mlflow} (GET {PROBE_ENDPOINT}: {status}, {kind}); check MLFLOW_TRACKING_URI"
+        )
+    if isinstance(body.get("experiments"), list) and body["experiments"]:
+        return
+    # No experiment listed (a new server, or one answering `{}` to everything): MLflow answers
+    # a lookup of an experiment that cannot exist with its error JSON, never with a success.
+    name = f"mlgate-probe-{uuid.uuid4().hex}"
+    reply = _get(uri, IDENTITY_ENDPOINT, {"experiment_name": name}, timeout)
+    try:
+        error = reply.json()
+    except ValueError:
+        error = None
+    if reply.status_code >= 500:
+        raise ConnectionError(f"server answered {reply.status_code}")
+    if reply.status_code < 400 or not isinstance(error, dict) or "error_code" not in error:
+        raise NotMlflowError(
+            f"{not_mlflow} (it lists no experiments, and GET {IDENTITY_ENDPOINT} for a "
+            f"missing one answered {reply.status_code}, not MLflow's error); check "
+            "MLFLOW_TRACKING_URI"
         )
 
 
@@ -231,6 +270,7 @@ def _is_connection_problem(exc: BaseException) -> bool:
             "unreachable",
             "503",
             "name or service not known",
+            "database is locked",  # another process holds a sqlite store's lock: it passes
         )
     )
 
@@ -239,10 +279,11 @@ def short_reason(exc: BaseException) -> str:
     text = " ".join(redact(str(exc)).split())
     match = re.search(
         r"(Connection refused|Name or service not known|timed out|Read timed out|"
-        r"Remote end closed connection[^)'\"]*|Connection reset by peer|server answered \d+)",
+        r"Remote end closed connection[^)'\"]*|Connection reset by peer|server answered \d+|"
+        r"database is locked)",
         text,
     )
-    return match.group(1) if match else text[:200]
+    return match.group(1) if match else progress.shorten(text, 200)
 
 
 def describe_failure(exc: BaseException) -> str | None:
@@ -274,4 +315,4 @@ def describe_failure(exc: BaseException) -> str | None:
     text = " ".join(redact(str(exc)).split())
     text = re.sub(r"\s*\[SQL: .*", "", text)
     text = re.sub(r"\s*\(Background on this error at: .*", "", text)
-    return f"{where}: {text[:300]}"
+    return f"{where}: {progress.shorten(text, 300)}"

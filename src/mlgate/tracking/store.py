@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from mlgate import progress
 from mlgate.tracking.connection import DEFAULT_URI
 
 
@@ -37,6 +38,10 @@ def ephemeral(reason: str) -> Store:
     """A throwaway store in the temporary folder, removed when the process exits."""
     folder = Path(tempfile.mkdtemp(prefix="mlgate-mlflow-"))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    progress.say(
+        f"falling back to a temporary tracking store in {folder}, removed when this command "
+        f"ends, so nothing it registers is kept: {reason}; creating it…"
+    )
     return Store(
         uri=f"sqlite:///{folder / 'mlflow.db'}",
         skipped_reason=reason,

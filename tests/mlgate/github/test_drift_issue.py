@@ -236,3 +236,20 @@ def test_issue_listing_stops_after_its_page_budget(gh: FakeGitHub, client: GitHu
     with pytest.raises(GitHubError, match=r"more than 2 pages of 100"):
         list(client.iter_issues(labels=LABEL, max_pages=2))
     assert len(list(client.iter_issues(labels=LABEL, max_pages=3))) == 250
+
+
+@pytest.mark.parametrize("applied", [True, False], ids=["opened-anyway", "not-opened"])
+@pytest.mark.parametrize("status", [500, 502])
+def test_a_failed_issue_post_is_looked_up_before_posting_again(
+    gh: FakeGitHub, client: GitHubClient, monitoring, status: int, applied: bool
+) -> None:
+    """A 5xx after GitHub opened the issue must not open a second one on the retry."""
+    gh.fail_next("POST", r"/issues$", status, applied=applied)
+
+    outcome = sync(client, monitoring(psi=0.4))
+
+    assert outcome.action == "opened"
+    assert len(open_drift(gh)) == 1
+    assert outcome.number == open_drift(gh)[0]["number"]
+    posts = [r for r in gh.requests if r.method == "POST"]
+    assert len(posts) == (1 if applied else 2)
