@@ -32,8 +32,9 @@ file (the same keys at its top level).
 
 This page is generated from the code when the documentation is built, so it cannot go stale.
 
-What the sections hold: data paths; the model plug-in, the estimator by import path (any
-scikit-learn regressor, e.g. `sklearn.ensemble.HistGradientBoostingRegressor`), its
+What the sections hold: data paths; the model plug-in, the estimator by import path (a
+scikit-learn, LightGBM or XGBoost estimator of the plug-in's task, e.g.
+`sklearn.ensemble.HistGradientBoostingRegressor`), its
 hyperparameters and the plug-in's own options (validated by the plug-in's `Options`, where
 unknown keys are errors too); the gate; MLflow names; report, promotion, monitoring, tuning
 and serving options.
