@@ -16,14 +16,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mlgate import progress
+from mlgate import progress, tasks
 from mlgate.config import Settings
 from mlgate.contract import Dataset
 from mlgate.datafile import load_data
 from mlgate.errors import GateFailedError, NoCandidateError, UserError
 from mlgate.registry import provenance
 from mlgate.registry import versions as registry
-from mlgate.registry.score import predict_isolated
+from mlgate.registry.score import Scored, predict_isolated
 from mlgate.registry.versions import Outcome
 from mlgate.report.document import Gate
 from mlgate.tracking import access
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from mlflow.entities.model_registry import ModelVersion
 
     from mlgate.github.client import GitHubClient
+    from mlgate.tasks.base import Task
 
 TAG_CANDIDATE = "candidate_version"
 PROMOTION_TAGS = frozenset(
@@ -71,9 +72,6 @@ def promote(
 
     With `github`, the candidate's recorded Actions run is verified before anything moves.
     """
-    from mlgate.tasks import require_supported
-
-    require_supported(settings.plugin(), "promoting")
     progress.say("loading validation data…")
     val_data = load_data(settings.plugin(), settings.data_path("validation", val_path))
     progress.say("connecting to the tracking server…")
@@ -138,6 +136,18 @@ def _promote_locked(
             else " (first champion)"
         ),
     )
+
+
+def _score(
+    task: Task, data: Dataset, result: Scored, prefix: str
+) -> dict[str, float] | evaluation.NotComparableError:
+    """The task's metrics of what a model returned in the scoring child, by its own record."""
+    try:
+        return evaluation.score_outputs(
+            task, data.target, result.outputs, result.record, prefix=prefix
+        )
+    except evaluation.NotComparableError as exc:
+        return exc
 
 
 def _claimants(client: MlflowClient, source: str, run_id: str) -> list[ModelVersion]:
@@ -271,15 +281,20 @@ def _recheck(
             mlflow.set_tag("champion_version", current.version)
             uris.append(f"models:/{settings.production}/{current.version}")
         results = predict_isolated(uris, val_data.features)
-        if isinstance(results[0], evaluation.NotComparableError):
-            raise UserError(f"v{candidate.version} cannot score {val_data.path}: {results[0]}")
-        scores = evaluation.metrics(val_data.target, results[0])
+        task = tasks.for_plugin(settings.plugin())
+        scored = [
+            r if isinstance(r, evaluation.NotComparableError) else _score(task, val_data, r, prefix)
+            for r, prefix in zip(results, ("", "champion_"), strict=False)
+        ]
+        if isinstance(scored[0], evaluation.NotComparableError):
+            raise UserError(f"v{candidate.version} cannot score {val_data.path}: {scored[0]}")
+        scores = scored[0]
         baseline = None
         if current is not None:
-            if isinstance(results[1], evaluation.NotComparableError):
-                mlflow.set_tag("champion_not_comparable", str(results[1])[:500])
+            if isinstance(scored[1], evaluation.NotComparableError):
+                mlflow.set_tag("champion_not_comparable", str(scored[1])[:500])
             else:
-                baseline = evaluation.metrics(val_data.target, results[1], prefix="champion_")
+                baseline = scored[1]
         gate = decide(
             settings.gate,
             scores,

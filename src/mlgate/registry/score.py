@@ -9,18 +9,23 @@ trust rests on provenance and review (see CONTRIBUTING, "Who can move the champi
 
     python -m mlgate.registry.score FEATURES.parquet OUT_DIR MODEL_DIR [MODEL_DIR ...]
 
-writes OUT_DIR/<i>.parquet (column `prediction`) or OUT_DIR/<i>.error (why model i could not
-score the features), and exits 0 unless the features themselves cannot be read.
+writes OUT_DIR/<i>.parquet (the model's outputs: one column for a regressor, one probability
+column per class for a classifier) with OUT_DIR/<i>.json (the task record the model carries,
+so the parent scores it by its own classes and threshold), or OUT_DIR/<i>.error (why model i
+could not score the features), and exits 0 unless the features themselves cannot be read.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -35,6 +40,14 @@ KEPT_ENV = (
 TIMEOUT_S = 900.0
 
 
+@dataclass(frozen=True)
+class Scored:
+    """What one model returned for the features, and the task record it was logged with."""
+
+    outputs: np.ndarray  # (n,) for a regressor, (n, classes) for a classifier
+    record: dict[str, Any]
+
+
 def child_env(env: Mapping[str, str] = os.environ) -> dict[str, str]:
     """The child's whole environment: locale and paths, never a credential."""
     kept = {name: env[name] for name in KEPT_ENV if name in env}
@@ -43,7 +56,7 @@ def child_env(env: Mapping[str, str] = os.environ) -> dict[str, str]:
 
 def predict_isolated(
     model_uris: Sequence[str], features: pd.DataFrame
-) -> list[np.ndarray | NotComparableError]:
+) -> list[Scored | NotComparableError]:
     """Download each model, score `features` with it in the child; one result per model."""
     import mlflow
 
@@ -74,21 +87,24 @@ def predict_isolated(
         if done.returncode != 0:
             lines = done.stderr.strip().splitlines() or [f"exit status {done.returncode}"]
             raise UserError(f"the scoring process failed: {lines[-1][:300]}")
-        results: list[np.ndarray | NotComparableError] = []
+        results: list[Scored | NotComparableError] = []
         for i in range(len(models)):
             error = out / f"{i}.error"
             if error.exists():
                 results.append(NotComparableError(error.read_text(encoding="utf-8")))
-            else:
-                frame = pd.read_parquet(out / f"{i}.parquet")
-                results.append(frame["prediction"].to_numpy(dtype=np.float64))
+                continue
+            matrix = pd.read_parquet(out / f"{i}.parquet").to_numpy(dtype=np.float64)
+            record = json.loads((out / f"{i}.json").read_text(encoding="utf-8"))
+            outputs = matrix.reshape(-1) if matrix.shape[1] == 1 else matrix
+            results.append(Scored(outputs, record))
         return results
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     import mlflow
 
-    from mlgate.train import evaluation
+    from mlgate.tasks import METADATA_KEY
+    from mlgate.train.evaluation import outputs_of
 
     features_path, out_dir, *models = argv if argv is not None else sys.argv[1:]
     features = pd.read_parquet(features_path)
@@ -99,11 +115,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 model = mlflow.pyfunc.load_model(model_dir)
             except Exception as exc:  # any load failure means "cannot score", never a crash
                 raise NotComparableError(f"cannot load the model: {exc}".splitlines()[0]) from None
-            predictions = evaluation.predict(model, features)
+            outputs = outputs_of(model, features)
         except NotComparableError as exc:
             (out / f"{i}.error").write_text(str(exc), encoding="utf-8")
             continue
-        pd.DataFrame({"prediction": predictions}).to_parquet(out / f"{i}.parquet", index=False)
+        matrix = outputs.reshape(len(features), -1)
+        frame = pd.DataFrame(matrix, columns=[str(c) for c in range(matrix.shape[1])])
+        frame.to_parquet(out / f"{i}.parquet", index=False)
+        record = (model.metadata.metadata or {}).get(METADATA_KEY) or {"task": "regression"}
+        (out / f"{i}.json").write_text(json.dumps(record), encoding="utf-8")
     return 0
 
 

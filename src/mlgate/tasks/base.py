@@ -110,6 +110,10 @@ class Task(ABC):
         Models logged before tasks existed carry none and are regressors.
         """
         recorded = (model.metadata.metadata or {}).get(METADATA_KEY) or {"task": "regression"}
+        return self.check_record(recorded)
+
+    def check_record(self, recorded: dict[str, Any]) -> dict[str, Any]:
+        """A model's task record, checked against this task; ValueError when it is another's."""
         if recorded.get("task") != self.name:
             raise ValueError(
                 f"the model was logged for task {recorded.get('task')!r}, not {self.name!r}"

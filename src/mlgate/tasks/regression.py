@@ -30,7 +30,6 @@ class Regression(Task):
         {
             "tuning",
             "monitoring",
-            "promoting",
             "batch scoring with",
             "checking the serving contract of",
         }

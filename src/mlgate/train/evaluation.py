@@ -12,7 +12,7 @@ import tempfile
 import time
 import weakref
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -55,13 +55,18 @@ def load_served(model_uri: str) -> tuple[PyFuncModel, int]:
 
 def predict(model: PyFuncModel, features: pd.DataFrame) -> np.ndarray:
     """Predictions, or NotComparableError with the first line of why the model refused."""
+    return outputs_of(model, features).reshape(-1)
+
+
+def outputs_of(model: PyFuncModel, features: pd.DataFrame) -> np.ndarray:
+    """What the model returns, as floats: one per row, or one probability per class and row."""
     from mlflow.exceptions import MlflowException
 
     try:
         out = model.predict(features)
+        return np.asarray(out, dtype=np.float64)
     except (MlflowException, KeyError, ValueError, TypeError) as exc:
         raise NotComparableError(_cause(exc)) from None
-    return np.asarray(out, dtype=np.float64).reshape(-1)
 
 
 def score(task: Task, model: PyFuncModel, data: Dataset, *, prefix: str = "") -> dict[str, float]:
@@ -72,14 +77,31 @@ def score(task: Task, model: PyFuncModel, data: Dataset, *, prefix: str = "") ->
     champion is scored by its threshold, not the candidate's. A model logged for another task,
     or whose outputs do not fit it, is NotComparableError.
     """
-    import mlflow
     from mlflow.exceptions import MlflowException
 
     try:
         description = task.description_of(model)
         out = model.predict(data.features)
-        scores = task.score(data.target, np.asarray(out), description)
     except (MlflowException, KeyError, ValueError, TypeError) as exc:
+        raise NotComparableError(_cause(exc)) from None
+    return score_outputs(task, data.target, np.asarray(out), description, prefix=prefix)
+
+
+def score_outputs(
+    task: Task,
+    target: pd.Series,
+    outputs: np.ndarray,
+    record: dict[str, Any],
+    *,
+    prefix: str = "",
+) -> dict[str, float]:
+    """The task's metrics of outputs a model returned (here or in the scoring child), logged
+    with `prefix`; NotComparableError when the model's record or outputs do not fit the task."""
+    import mlflow
+
+    try:
+        scores = task.score(target, outputs, task.check_record(record))
+    except (KeyError, ValueError, TypeError) as exc:
         raise NotComparableError(_cause(exc)) from None
     if mlflow.active_run() is not None:
         mlflow.log_metrics({f"{prefix}{key}": value for key, value in scores.items()})

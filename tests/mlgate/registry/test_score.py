@@ -9,11 +9,10 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
-from mlgate.registry.score import child_env, predict_isolated
+from mlgate.registry.score import Scored, child_env, predict_isolated
 from mlgate.train.evaluation import NotComparableError
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:Add type hints")]
@@ -71,10 +70,11 @@ def test_the_child_sees_no_credential_and_scores_the_data(
             monkeypatch.setenv(name, value)
     features = pd.DataFrame({"x": [1.0, 2.5, -3.0]})
 
-    [predictions] = predict_isolated([probe_uri], features)
+    [scored] = predict_isolated([probe_uri], features)
 
-    assert isinstance(predictions, np.ndarray)
-    assert predictions.tolist() == [1.0, 2.5, -3.0], "0 credentials seen, plus x"
+    assert isinstance(scored, Scored)
+    assert scored.outputs.tolist() == [1.0, 2.5, -3.0], "0 credentials seen, plus x"
+    assert scored.record == {"task": "regression"}, "a model with no task record is a regressor"
 
 
 def test_a_model_that_cannot_score_is_reported_not_raised(probe_uri: str) -> None:

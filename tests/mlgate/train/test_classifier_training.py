@@ -2,7 +2,7 @@
 labels, multiclass on wine data with integer labels) on a temporary sqlite store, with
 scikit-learn, LightGBM and XGBoost classifiers: the task's metrics land under their stable
 names, the version is registered, and the model loads back and predicts. Then the gate takes a
-classifier's metric in its direction against a champion.
+classifier's metric in its direction against a champion, in training and again in promotion.
 
 Expected values are recomputed by hand with scikit-learn from the registered model's outputs.
 """
@@ -145,7 +145,7 @@ def test_the_gate_takes_a_classifier_metric_in_its_direction(
         )
         reports[step] = _train(project, monkeypatch)
         if step == "champion":
-            project.client().set_registered_model_alias(name, "champion", "1")
+            assert project.cli("promote", "--version", "1") == 0
 
     better, worse = reports["better"], reports["worse"]
     champion = reports["champion"].candidate.metrics[metric]
@@ -173,3 +173,23 @@ def test_the_gate_takes_a_classifier_metric_in_its_direction(
     rows = [line for line in markdown.splitlines() if line.startswith("|")]
     for shown in tasks.adapter(task).metrics:
         assert any(shown.label in row for row in rows), shown.label
+
+    # Promotion scores both models again, in the scoring child, by each model's own record:
+    # the worse candidate is refused and the better one moves the champion.
+    client = project.client()
+    assert project.cli("promote", "--version", "3") == 3
+    assert str(client.get_model_version_by_alias(name, "champion").version) == "1"
+    assert project.cli("promote", "--version", "2") == 0
+    assert str(client.get_model_version_by_alias(name, "champion").version) == "2"
+    experiment = client.get_experiment_by_name(name)
+    for version, report in (("3", worse), ("2", better)):
+        [run] = client.search_runs(
+            [experiment.experiment_id],
+            f"tags.kind = 'promotion' and tags.candidate_version = '{version}'",
+        )
+        assert run.data.tags["gate.passed"] == str(version == "2").lower()
+        for shown in tasks.adapter(task).metric_names:
+            assert run.data.metrics[shown] == pytest.approx(report.candidate.metrics[shown])
+            assert run.data.metrics[f"champion_{shown}"] == pytest.approx(
+                reports["champion"].candidate.metrics[shown]
+            )
