@@ -102,6 +102,7 @@ def _existing(uri: str) -> str | None:
 def predict_command(settings: Settings, model: str, data: Path, out: Path) -> int:
     import mlflow
 
+    from mlgate.report.document import check_writable
     from mlgate.serving.batch import open_input, score_file
     from mlgate.serving.check import download
     from mlgate.tasks import require_supported
@@ -109,6 +110,7 @@ def predict_command(settings: Settings, model: str, data: Path, out: Path) -> in
     plugin = settings.plugin()
     require_supported(plugin, "batch scoring with")
     open_input(data, plugin.raw_columns())
+    check_writable(out)  # before any model is downloaded or row scored
     _connect(settings)
     uri = model_uri(settings, model)
     _resolvable(uri)
