@@ -293,6 +293,10 @@ def _quiet_mlflow() -> None:
     # The store's own database errors come with a traceback; the command's one error line
     # carries the cause.
     logging.getLogger("mlflow.store.db.utils").setLevel(logging.CRITICAL)
+    # Schema migrations of a new store, and Optuna's own lines (quieted again by the search
+    # once Optuna has configured its logger): progress lines are the command's alone.
+    for name in ("alembic", "optuna"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     for category in (UserWarning, FutureWarning, DeprecationWarning):
         warnings.filterwarnings("ignore", category=category, module=r"mlflow(\.|$)")
 
@@ -360,24 +364,31 @@ def cmd_train(args: argparse.Namespace) -> int:
         return _train_and_report(args, store, creation)
 
 
-def _train_and_report(args: argparse.Namespace, store: Store, creation: Creation) -> int:
-    from mlgate.config import parse_param
+def _report_outputs(settings, path: Path):
+    """The report's two files, checked now (template and paths); the job rehearses the write
+    before it registers, and writes the report together with the registration."""
     from mlgate.report import template as templates
     from mlgate.report.markdown import render_markdown
     from mlgate.report.outputs import ReportOutputs
+
+    config = settings.report
+    template = templates.load(settings.path(config.template) if config.template else None)
+    return ReportOutputs(
+        path,
+        path.with_suffix(".md"),
+        lambda doc: render_markdown(doc, template=template, keep=config.keep),
+    )
+
+
+def _train_and_report(args: argparse.Namespace, store: Store, creation: Creation) -> int:
+    from mlgate.config import parse_param
     from mlgate.train.job import train
 
     settings = _settings(args, names=True)
     params = dict(parse_param(p) for p in args.param)
     path = args.report or _default_report(settings)
     markdown = path.with_suffix(".md")
-    # The template and the outputs are checked now; the job rehearses the write before it
-    # registers, and writes the report together with the registration.
-    config = settings.report
-    template = templates.load(settings.path(config.template) if config.template else None)
-    outputs = ReportOutputs(
-        path, markdown, lambda doc: render_markdown(doc, template=template, keep=config.keep)
-    )
+    outputs = _report_outputs(settings, path)
     report = train(
         settings,
         train_path=args.train_data,
@@ -649,10 +660,10 @@ def cmd_drift_issue(args: argparse.Namespace) -> int:
 
 
 def cmd_tune(args: argparse.Namespace) -> int:
-    from mlgate.report.markdown import render_configured
     from mlgate.tuning.job import tune
 
     settings = _settings(args, names=True)
+    path = args.report or _default_report(settings)
     outcome = tune(
         settings,
         train_path=args.train_data,
@@ -663,23 +674,20 @@ def cmd_tune(args: argparse.Namespace) -> int:
         storage=getattr(args, "storage", None),
         study_name=getattr(args, "study", None),
         fallback_local=args.fallback_local,
+        outputs=_report_outputs(settings, path),
     )
     report = outcome.report
     print(f"this process ran {outcome.ran} of study {outcome.study!r}'s {outcome.budget} trial(s)")
     if report is None:
-        print("the process that created the study refits and registers the winner")
+        print(outcome.elsewhere)
         return 0
-    path = args.report or _default_report(settings)
-    report.write(path)
-    markdown = path.with_suffix(".md")
-    markdown.write_text(render_configured(settings, report), encoding="utf-8")
     tuning = report.tuning
     print(
         f"study {outcome.study!r}: {tuning.completed} completed, {tuning.pruned} pruned, "
         f"{tuning.failed} failed of {tuning.n_trials}; best CV {tuning.best_cv_score:.4f}"
     )
     print(_summary_line(report))
-    print(f"report: {path} and {markdown}")
+    print(f"report: {path} and {path.with_suffix('.md')}")
     return 0
 
 

@@ -16,7 +16,7 @@ import importlib.metadata
 import os
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -88,9 +88,11 @@ def train(
     store: Store | None = None,
     creation: Creation | None = None,
     outputs: ReportOutputs | None = None,
+    before_register: Callable[[], None] | None = None,
 ) -> Report:
     """Run the whole job and return the report; with `outputs`, the report is written too,
-    together with the registration (the caller prints it).
+    together with the registration (the caller prints it). `before_register` runs just before
+    registering and may refuse it by raising (a tuning refit confirms its claim there).
 
     A tuning search passes its winner (`estimator_path`, `params`), its record (`tuning`), its
     parent run to nest under, and the store it already opened. The CLI passes the store and
@@ -121,6 +123,7 @@ def train(
             parent_run_id=parent_run_id,
             store=store,
             creation=creation,
+            before_register=before_register,
         )
 
 
@@ -141,6 +144,7 @@ def _train(
     parent_run_id: str | None,
     store: Store | None,
     creation: Creation | None,
+    before_register: Callable[[], None] | None = None,
 ) -> Report:
     started = time.perf_counter()
     timings: dict[str, float] = {}
@@ -331,6 +335,8 @@ def _train(
             version = None
             try:
                 if not unservable:
+                    if before_register is not None:
+                        before_register()
                     progress.say(
                         f"gate {'passed' if gate.passed else 'failed'}; registering model version…"
                     )

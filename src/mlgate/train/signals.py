@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
+from mlgate import termination as outer
+
 TERMINATED_EXIT = 128 + signal.SIGTERM
 
 
@@ -47,6 +49,9 @@ def terminable() -> Iterator[Termination]:
         return
     previous = signal.signal(signal.SIGTERM, termination._handle)
     try:
+        # A SIGTERM recorded by an enclosing job (a tuning search) before this handler was
+        # installed stops the job here, before anything is logged.
+        outer.check()
         yield termination
     finally:
         signal.signal(signal.SIGTERM, previous)

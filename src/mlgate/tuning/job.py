@@ -1,29 +1,28 @@
 """`mlgate tune`: search, then send the winner down the normal candidate path.
 
-The process that creates the study owns it: it opens the parent MLflow run, runs trials, waits
-(bounded) for trials other processes still run, then refits the best trial on the whole
-training data through `mlgate.train.job.train`, so the winner is logged, compared with
-the champion on the same validation data, gated, registered and reported exactly like a plain
-training run. Only the winner is registered. A process that joins a shared study only runs
-trials and exits.
+The process that creates the study opens the parent MLflow run; every process runs trials.
+The first to finish its share takes the refit (`refit`: a claim with a heartbeat, so a process
+killed on the way is taken over by a survivor or a rerun), waits (bounded) for trials other
+processes still run, then refits the best trial on the whole training data through
+`mlgate.train.job.train`, so the winner is logged, compared with the champion on the same
+validation data, gated, registered and reported exactly like a plain training run, once.
+SIGTERM is acted on at safe points (`mlgate.termination`): exit 143, nothing registered.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
-import signal
-import threading
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from mlgate import progress
+from mlgate import progress, termination
 from mlgate.config import ESTIMATOR_CHOICE, Choice, ModelConfig, Settings, TuningConfig
 from mlgate.contract import ESTIMATOR_STEP, ModelPlugin
 from mlgate.datafile import load_data
@@ -34,9 +33,12 @@ from mlgate.tracking.lineage import collect
 from mlgate.train import estimator
 from mlgate.train import job as training
 from mlgate.train.estimator import STEP_SEPARATOR
-from mlgate.tuning import record, search, space, stop
+from mlgate.tuning import record, refit, search, space
 from mlgate.tuning.objective import FAIL_REASON, Objective
 from mlgate.tuning.tracking import PARENT_RUN, StudyRuns
+
+if TYPE_CHECKING:
+    from mlgate.report.outputs import ReportOutputs
 
 EXPERIMENT = "mlgate.experiment_id"
 WHERE = "[tool.mlgate] tuning"
@@ -45,12 +47,14 @@ DEFAULT_WAIT_S = 600.0
 
 @dataclass(frozen=True)
 class Outcome:
-    """The report when this process owned the study; otherwise what it contributed."""
+    """The report when this process refit the winner; otherwise what it contributed, and who
+    refits (or refit) the winner."""
 
     report: Report | None
     study: str
     ran: int
     budget: int
+    elsewhere: str = ""
 
 
 def effective(
@@ -145,8 +149,10 @@ def tune(
     fallback_local: bool = False,
     wait_s: float = DEFAULT_WAIT_S,
     env: Mapping[str, str] = os.environ,
+    outputs: ReportOutputs | None = None,
 ) -> Outcome:
-    """Run (this process's share of) the search; the owner also refits and reports."""
+    """Run (this process's share of) the search; the process that takes the refit (see
+    `refit`) also refits, registers and reports, writing `outputs` with the registration."""
     started = time.perf_counter()
     config = effective(settings.tuning, trials=trials, timeout_s=timeout_s, seed=seed)
     plugin = settings.plugin()
@@ -179,7 +185,7 @@ def tune(
         runs = StudyRuns(client, attrs[EXPERIMENT], attrs[PARENT_RUN], name)
     progress.say(f"study {name!r}: budget {study.budget} trial(s), sampler {config.sampler}")
     objective = Objective(settings, plugin, train_data)
-    with _terminate_as_interrupt():
+    with termination.deferred():
         try:
             ran = search.run(
                 study,
@@ -187,58 +193,97 @@ def tune(
                 timeout_s=config.timeout_s,
                 on_trial=_progress_hook(runs, study, config),
             )
-            if not study.created:
-                return Outcome(None, name, ran, study.budget)
-            running = search.wait_for_others(study, wait_s)
-            if running:
-                progress.say(f"{running} trial(s) still running elsewhere after {wait_s:g} s")
-            tuning = _record(config, study, started, shown)
-            runs.summarize(tuning)
-            chosen, params = space.split(tuning.best_params, settings.model.estimator)
-            short = chosen.rsplit(".", 1)[-1]
-            progress.say(f"refitting the best trial ({short}) on the whole training data")
-            report = training.train(
-                settings,
-                train_path=train_path,
-                val_path=val_path,
-                params=params,
-                fallback_local=fallback_local,
-                env=env,
-                estimator_path=chosen,
-                tuning=tuning,
-                parent_run_id=runs.parent_run_id,
-                store=store,
-            )
-            runs.mark_winner(report.candidate.run_id, tuning)
+            taken = refit.take(study, wait_s)
         except BaseException:
             if study.created:
-                runs.finish("FAILED")
+                with contextlib.suppress(Exception):
+                    runs.finish("FAILED")
             raise
-        runs.finish()
+        if isinstance(taken, refit.Claim):
+            return Outcome(None, name, ran, study.budget, _elsewhere(taken))
+        with taken:
+            report = _refit(
+                settings,
+                study,
+                runs,
+                taken,
+                Winner(config, started, shown, wait_s),
+                train_path=train_path,
+                val_path=val_path,
+                fallback_local=fallback_local,
+                env=env,
+                store=store,
+                outputs=outputs,
+            )
         return Outcome(report, name, ran, study.budget)
 
 
-@contextmanager
-def _terminate_as_interrupt() -> Iterator[None]:
-    """SIGTERM (a cancelled CI job) unwinds like Ctrl-C: the running trial is recorded as failed
-    instead of staying claimed in a shared storage, and the study's run is ended FAILED.
+@dataclass(frozen=True)
+class Winner:
+    """How to find the winner: the search's configuration, start, storage and wait."""
 
-    The handler only asks for the stop; the search raises at its next safe point, so no write
-    to the storage or the tracking store is cut in half (which leaves SQLite locked)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
+    config: TuningConfig
+    started: float
+    shown: str | None
+    wait_s: float
 
-    def interrupt(signum: int, frame: Any) -> None:
-        stop.STOP.set()
 
-    stop.STOP.clear()
-    previous = signal.signal(signal.SIGTERM, interrupt)
+def _refit(
+    settings: Settings,
+    study: search.Study,
+    runs: StudyRuns,
+    claim: refit.Refit,
+    winner: Winner,
+    *,
+    train_path: Path | None,
+    val_path: Path | None,
+    fallback_local: bool,
+    env: Mapping[str, str],
+    store: training.Store,
+    outputs: ReportOutputs | None,
+) -> Report:
+    """This process holds the refit: wait for the others' trials, then refit, register and
+    report the winner once (a SIGTERM before registering registers nothing)."""
     try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-        stop.STOP.clear()
+        running = search.wait_for_others(study, winner.wait_s)
+        if running:
+            progress.say(f"{running} trial(s) still running elsewhere after {winner.wait_s:g} s")
+        tuning = _record(winner.config, study, winner.started, winner.shown)
+        runs.summarize(tuning)
+        chosen, params = space.split(tuning.best_params, settings.model.estimator)
+        short = chosen.rsplit(".", 1)[-1]
+        progress.say(f"refitting the best trial ({short}) on the whole training data")
+        termination.check()
+        report = training.train(
+            settings,
+            train_path=train_path,
+            val_path=val_path,
+            params=params,
+            fallback_local=fallback_local,
+            env=env,
+            estimator_path=chosen,
+            tuning=tuning,
+            parent_run_id=runs.parent_run_id,
+            store=store,
+            outputs=outputs,
+            before_register=claim.confirm,
+        )
+        claim.finish(report.candidate.version)
+        runs.mark_winner(report.candidate.run_id, tuning)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            runs.finish("FAILED")
+        raise
+    runs.finish()
+    return report
+
+
+def _elsewhere(claim: refit.Claim) -> str:
+    """What a process that does not refit says about the one that does."""
+    if claim.state == "done":
+        version = f" (version {claim.version})" if claim.version else ""
+        return f"the winner was refit and registered by {claim.owner}{version}"
+    return f"{claim.owner} refits and registers the winner"
 
 
 def _open(

@@ -9,14 +9,16 @@ trial of its own, so two workers can neither exceed the budget nor run one trial
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from mlgate import progress
+from mlgate import children, progress, termination
 from mlgate.config import TuningConfig
 from mlgate.errors import UserError
+from mlgate.registry.lock import machine
 from mlgate.report.document import GREATER_IS_BETTER
 from mlgate.tuning import space, stop
 from mlgate.tuning.objective import FAIL_REASON, TrialFailedError
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
 MAX_GRID = 100_000
 READY = "mlgate.ready"
 FINGERPRINT = "mlgate.config"
+WORKER = "mlgate.worker"
+"""A trial's user attribute: the machine and pid running it, so a killed worker is seen."""
 POLL_S = 0.5
 STARTUP_TRIALS = 5  # the median pruner waits for this many finished trials before pruning
 
@@ -101,6 +105,7 @@ def open_study(
     import optuna
     from optuna.exceptions import DuplicatedStudyError
 
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # its lines would mix into progress
     storage = storage_for(storage_url)
     common = {
         "study_name": name,
@@ -129,9 +134,13 @@ def _used_storage(study: optuna.Study) -> optuna.storages.BaseStorage:
 
 
 def mark_ready(study: Study, **attrs: Any) -> None:
-    """Let joining processes start: the budget is enqueued and `attrs` (the parent run) set."""
+    """Let joining processes start: the budget is enqueued, `attrs` (the parent run) set and
+    the refit open to whoever finishes first (see `refit`)."""
+    from mlgate.tuning import refit
+
     for key, value in attrs.items():
         study.study.set_user_attr(key, value)
+    refit.open_claim(study)
     study.study.set_user_attr(READY, study.budget)
 
 
@@ -234,6 +243,7 @@ def run(
         trial = claim(study)
         if trial is None:
             break
+        trial.set_user_attr(WORKER, {"machine": machine(), "pid": os.getpid()})
         start = time.perf_counter()
         try:
             value = objective(trial)
@@ -262,13 +272,32 @@ def wait_for_others(study: Study, wait_s: float) -> int:
     deadline = time.monotonic() + wait_s
     said = -1
     while True:
-        running = len(study.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
+        trials = study.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+        running = len(trials) - _fail_orphans(study, trials)
         if running == 0 or time.monotonic() >= deadline:
             return running
         if running != said:
             progress.say(f"waiting for {running} trial(s) running in other processes")
             said = running
-        time.sleep(POLL_S)
+        termination.sleep(POLL_S)
+
+
+def _fail_orphans(study: Study, running: list[FrozenTrial]) -> int:
+    """Record as failed the running trials whose process on this machine has exited (killed:
+    it recorded nothing); returns how many."""
+    from optuna.trial import TrialState
+
+    here, failed = machine(), 0
+    for trial in running:
+        worker = trial.user_attrs.get(WORKER) or {}
+        pid = worker.get("pid")
+        if worker.get("machine") != here or not isinstance(pid, int) or children.alive(pid):
+            continue
+        study.storage.set_trial_user_attr(trial._trial_id, FAIL_REASON, f"its process {pid} exited")
+        study.storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL)
+        progress.say(f"trial {trial.number}: its process {pid} exited; recorded as failed")
+        failed += 1
+    return failed
 
 
 def finished(study: Study) -> list[FrozenTrial]:

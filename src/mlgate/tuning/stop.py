@@ -1,18 +1,15 @@
-"""A stop asked for by a signal, honoured at the search's safe points.
+"""The search's safe points: between trials and between folds.
 
 A SIGTERM handler that raised at once could cut a write to the Optuna storage or the tracking
-store in half, which leaves SQLite locked; the handler only sets `STOP`, and the search raises
-between folds or trials.
+store in half, which leaves SQLite locked; the handler only records the signal
+(`mlgate.termination`), and the search stops here, exiting 143.
 """
 
 from __future__ import annotations
 
-import threading
-
-STOP = threading.Event()
+from mlgate import termination
 
 
 def check() -> None:
-    """Raise KeyboardInterrupt here, at a safe point, if a stop was asked for."""
-    if STOP.is_set():
-        raise KeyboardInterrupt
+    """Raise `termination.Terminated` here, at a safe point, if SIGTERM arrived."""
+    termination.check()

@@ -4,6 +4,7 @@ one nested run per trial, only the winner registered, and two processes sharing 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from mlgate.cli import TERMINATED_LINE
 from mlgate.report.document import load_report
 from support import tuning_plugin
 from support.mlflow_server import MlflowServer
@@ -84,6 +86,15 @@ def study_runs(project: Project) -> tuple[object, list[object]]:
     parent = parents[0]
     children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id]
     return parent, children
+
+
+LIBRARY_LINE = re.compile(r"^(\[[DIW] \d{4}-\d\d-\d\d|\d{4}/\d\d/\d\d .* INFO |INFO  \[)", re.M)
+"""Optuna's, MLflow's and alembic's own log lines, which must not mix into progress output."""
+
+
+def assert_only_our_lines(err: str) -> None:
+    found = LIBRARY_LINE.findall(err)
+    assert not found, f"library log lines in the output: {found[:3]}"
 
 
 def trial_numbers(children: list[object]) -> list[int]:
@@ -199,6 +210,7 @@ def test_two_processes_share_one_budget_exactly(
                 worker.kill()
     for code, _, err in outputs:
         assert code == 0, err[-2000:]
+        assert_only_our_lines(err)
     ran = [int(out.split("this process ran ")[1].split()[0]) for _, out, _ in outputs]
     assert sum(ran) == budget, f"each process ran {ran}"
     assert min(ran) > 0, f"both processes should have run trials of the shared study: {ran}"
@@ -255,10 +267,135 @@ def test_sigterm_mid_search_leaves_no_trial_claimed_and_registers_nothing(
     finally:
         if worker.poll() is None:
             worker.kill()
-    assert worker.returncode == 130, err[-2000:]
+    assert worker.returncode == 143, err[-2000:]
+    errors = [line for line in err.splitlines() if "error:" in line]
+    assert errors == ["error: tune terminated (SIGTERM): " + TERMINATED_LINE]
+    assert "Traceback" not in err
     trials = optuna.load_study(study_name="cancelled", storage=storage).get_trials()
     assert not [t.number for t in trials if t.state == TrialState.RUNNING]
     assert len(trials) == 200  # the rest of the budget waits, unclaimed
     parent, _ = study_runs(project)
     assert parent.info.status == "FAILED"
     assert project.client().search_model_versions(f"name='{project.name}'") == []
+
+
+def _tune_command(project: Project, storage: str, study: str) -> list[str]:
+    return [
+        sys.executable, "-m", "mlgate.cli", "--config", str(project.config),
+        "tune", "--storage", storage, "--study", study,
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "cue",
+    [
+        pytest.param("refitting the best trial", id="before-the-refit"),
+        pytest.param("fitting sklearn", id="during-the-refit"),
+        pytest.param("logging model", id="while-logging"),
+    ],
+)
+def test_sigterm_during_the_refit_registers_nothing_and_exits_143(
+    tmp_path_factory: pytest.TempPathFactory, cue: str
+) -> None:
+    from mlgate.tuning import refit, search
+
+    root = tmp_path_factory.mktemp("refit-terminated")
+    uri = sqlite_store(tmp_path_factory, "refit-sigterm-store")
+    project = make_project(root, uri, sampler="random", trials=3)
+    storage = f"sqlite:///{root / 'study.db'}"
+    worker = subprocess.Popen(
+        _tune_command(project, storage, "refit"),
+        cwd=root,
+        env=subprocess_env(uri),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    seen: list[str] = []
+    try:
+        assert worker.stderr is not None
+        for line in worker.stderr:
+            seen.append(line)
+            if cue in line:
+                worker.send_signal(signal.SIGTERM)
+                break
+        _, rest = worker.communicate(timeout=120)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    err = "".join(seen) + rest
+    assert any(cue in line for line in seen), err[-2000:]
+    assert worker.returncode == 143, err[-2000:]
+    assert "Traceback" not in err
+    assert [line for line in err.splitlines() if "error:" in line] == [
+        "error: tune terminated (SIGTERM): " + TERMINATED_LINE
+    ]
+    assert project.client().search_model_versions(f"name='{project.name}'") == []
+    parent, _ = study_runs(project)
+    assert parent.info.status == "FAILED"
+    assert not (root / "reports" / "report.json").exists()
+    handle = search.Study(*_load(storage, "refit"), created=False, budget=0)
+    assert refit.read(handle)[1].state == "open", "a rerun may refit"
+
+
+def _load(storage: str, name: str):
+    import optuna
+
+    study = optuna.load_study(study_name=name, storage=storage)
+    return study, study._storage
+
+
+def test_a_killed_creator_is_taken_over_by_a_rerun_exactly_once(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    import optuna
+    from optuna.trial import TrialState
+    from sqlalchemy.exc import SQLAlchemyError
+
+    root = tmp_path_factory.mktemp("orphaned")
+    uri = sqlite_store(tmp_path_factory, "orphaned-store")
+    project = make_project(root, uri, rows=3000, sampler="random", trials=8)
+    storage = f"sqlite:///{root / 'study.db'}"
+    command = _tune_command(project, storage, "orphaned")
+    env = subprocess_env(uri)
+    creator = subprocess.Popen(
+        command, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 180
+        finished = 0
+        while finished < 2:
+            assert time.monotonic() < deadline, "the search never got going"
+            assert creator.poll() is None, creator.communicate()[1][-2000:]
+            time.sleep(0.3)
+            if (root / "study.db").exists():
+                try:
+                    study = optuna.load_study(study_name="orphaned", storage=storage)
+                except (KeyError, SQLAlchemyError):
+                    continue
+                finished = len(study.get_trials(states=(TrialState.COMPLETE, TrialState.PRUNED)))
+        creator.send_signal(signal.SIGKILL)
+        creator.wait(timeout=30)
+    finally:
+        if creator.poll() is None:
+            creator.kill()
+    assert project.client().search_model_versions(f"name='{project.name}'") == []
+
+    reruns = [
+        subprocess.run(
+            command, cwd=root, env=env, capture_output=True, text=True, timeout=600, check=False
+        )
+        for _ in range(2)
+    ]
+    for done in reruns:
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert_only_our_lines(done.stderr)
+    assert "report:" in reruns[0].stdout, "the first rerun refits the orphaned study"
+    assert "the winner was refit and registered by" in reruns[1].stdout
+    versions = project.client().search_model_versions(f"name='{project.name}'")
+    assert len(versions) == 1, "exactly one refit registers"
+    trials = optuna.load_study(study_name="orphaned", storage=storage).get_trials()
+    assert len(trials) == 8
+    assert all(t.state.is_finished() for t in trials), "the killed worker's trial is failed"
+    parent, _ = study_runs(project)
+    assert parent.info.status == "FINISHED"
