@@ -9,6 +9,11 @@ logged requirements are installed into a clean environment (slow).
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +35,8 @@ from mlgate.serving.requests import (
 from mlgate.serving.server import ScoringServer, ServerFailedError
 
 NUMERIC_TYPES = frozenset({"integer", "long", "float", "double"})
+PROGRESS_S = 10.0
+"""A long child (the clean-environment install) gets a progress line at least this often."""
 
 
 @dataclass(frozen=True)
@@ -253,7 +260,6 @@ def requirements_check(
     that trained the model (no Python downloads) and installs the packages from PyPI (or the
     index `UV_INDEX_URL` names).
     """
-    import subprocess
     import sys
     import tempfile
 
@@ -263,21 +269,18 @@ def requirements_check(
     with tempfile.TemporaryDirectory() as folder:
         request = Path(folder) / "input.json"
         request.write_bytes(split_body(frame))
-        try:
-            done = subprocess.run(
-                [sys.executable, "-c", _CLEAN_PREDICT, str(model_dir), str(request)],
-                capture_output=True,
-                text=True,
-                env={**scrubbed_env(), "UV_PYTHON_DOWNLOADS": "never"},
-                timeout=timeout_s,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            return ServingCheck(
-                name="requirements",
-                passed=False,
-                detail=f"predict in a clean uv environment did not finish within {timeout_s:g} s",
-            )
+        done = run_with_progress(
+            [sys.executable, "-c", _CLEAN_PREDICT, str(model_dir), str(request)],
+            env={**scrubbed_env(), "UV_PYTHON_DOWNLOADS": "never"},
+            timeout_s=timeout_s,
+            what="installing the logged requirements into a clean environment",
+        )
+    if done is None:
+        return ServingCheck(
+            name="requirements",
+            passed=False,
+            detail=f"predict in a clean uv environment did not finish within {timeout_s:g} s",
+        )
     if done.returncode != 0:
         return ServingCheck(
             name="requirements",
@@ -290,6 +293,34 @@ def requirements_check(
         detail=f"the logged requirements installed into a clean uv environment and the model "
         f"predicted {len(frame)} rows there",
     )
+
+
+def run_with_progress(
+    command: list[str], *, env: dict[str, str], timeout_s: float, what: str
+) -> subprocess.CompletedProcess[str] | None:
+    """Run a long child, saying every `PROGRESS_S` that it still runs; None past `timeout_s`
+    (the child and what it started are killed)."""
+    started = time.monotonic()
+    with subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,  # its installers are killed with it
+    ) as process:
+        while True:
+            left = timeout_s - (time.monotonic() - started)
+            try:
+                out, err = process.communicate(timeout=max(0.0, min(PROGRESS_S, left)))
+                return subprocess.CompletedProcess(command, process.returncode, out, err)
+            except subprocess.TimeoutExpired:
+                if time.monotonic() - started >= timeout_s:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(process.pid, signal.SIGKILL)
+                    process.communicate()
+                    return None
+                progress.say(f"serving check: {what} ({time.monotonic() - started:.0f} s)")
 
 
 def _cause(output: str) -> str:
