@@ -84,7 +84,7 @@ def read(study: Study) -> tuple[str | None, Claim]:
             ).scalar()
     if raw is None:
         return None, Claim()
-    return raw, Claim(**{**json.loads(raw)})
+    return raw, Claim(**json.loads(raw))
 
 
 def swap(study: Study, old: str | None, new: Claim) -> bool:
