@@ -85,12 +85,15 @@ def deferred() -> Iterator[None]:
         _STATE.pending = False
         _STATE.interruptible = 0
     _STATE.installed += 1
+    was_pending = False
     try:
         yield
     finally:
         _STATE.installed -= 1
         if outermost:
             signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+            # Acted on here (or by the exception unwinding now): nothing stays pending after.
+            was_pending, _STATE.pending = _STATE.pending, False
             _STATE.interruptible = 0
-    if outermost:
-        check()
+    if was_pending:
+        raise Terminated

@@ -116,3 +116,19 @@ def test_sigterm_inside_a_store_call_finishes_it_then_releases(
     left = [t.owner for t in lock.queue(client, lock.lock_name(name))]
     assert left == (["elsewhere:1:live"] if waiting else []), "this job's ticket is released"
     assert signal.getsignal(signal.SIGTERM) == previous
+
+
+def test_nothing_stays_pending_once_a_job_has_acted_on_sigterm() -> None:
+    """A later job in the same process (a test run, a library caller) starts clean."""
+
+    def job() -> None:
+        with termination.deferred():
+            os.kill(os.getpid(), signal.SIGTERM)
+            termination.check()
+
+    with pytest.raises(SystemExit):
+        job()
+    assert not termination.pending()
+    termination.check()
+    with termination.deferred():
+        termination.check()

@@ -345,8 +345,9 @@ def _load(storage: str, name: str):
     return study, study._storage
 
 
-def test_a_killed_creator_is_taken_over_by_a_rerun_exactly_once(
-    tmp_path_factory: pytest.TempPathFactory,
+@pytest.mark.parametrize("survivor", [False, True], ids=["rerun", "surviving-worker"])
+def test_a_killed_creator_is_taken_over_exactly_once(
+    tmp_path_factory: pytest.TempPathFactory, survivor: bool
 ) -> None:
     import optuna
     from optuna.trial import TrialState
@@ -358,9 +359,13 @@ def test_a_killed_creator_is_taken_over_by_a_rerun_exactly_once(
     storage = f"sqlite:///{root / 'study.db'}"
     command = _tune_command(project, storage, "orphaned")
     env = subprocess_env(uri)
-    creator = subprocess.Popen(
-        command, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+
+    def start() -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            command, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+
+    creator, worker = start(), None
     try:
         deadline = time.monotonic() + 180
         finished = 0
@@ -373,25 +378,30 @@ def test_a_killed_creator_is_taken_over_by_a_rerun_exactly_once(
                     study = optuna.load_study(study_name="orphaned", storage=storage)
                 except (KeyError, SQLAlchemyError):
                     continue
+                if survivor and worker is None and "mlgate.ready" in study.user_attrs:
+                    worker = start()
                 finished = len(study.get_trials(states=(TrialState.COMPLETE, TrialState.PRUNED)))
         creator.send_signal(signal.SIGKILL)
         creator.wait(timeout=30)
+        runs = []
+        if worker is not None:
+            out, err = worker.communicate(timeout=600)
+            runs.append(subprocess.CompletedProcess(command, worker.returncode, out, err))
     finally:
-        if creator.poll() is None:
-            creator.kill()
-    assert project.client().search_model_versions(f"name='{project.name}'") == []
-
-    reruns = [
+        for process in (creator, worker):
+            if process is not None and process.poll() is None:
+                process.kill()
+    runs += [
         subprocess.run(
             command, cwd=root, env=env, capture_output=True, text=True, timeout=600, check=False
         )
-        for _ in range(2)
+        for _ in range(1 if survivor else 2)
     ]
-    for done in reruns:
+    for done in runs:
         assert done.returncode == 0, done.stderr[-2000:]
         assert_only_our_lines(done.stderr)
-    assert "report:" in reruns[0].stdout, "the first rerun refits the orphaned study"
-    assert "the winner was refit and registered by" in reruns[1].stdout
+    assert "report:" in runs[0].stdout, "the survivor (or the first rerun) refits"
+    assert "the winner was refit and registered by" in runs[1].stdout
     versions = project.client().search_model_versions(f"name='{project.name}'")
     assert len(versions) == 1, "exactly one refit registers"
     trials = optuna.load_study(study_name="orphaned", storage=storage).get_trials()
