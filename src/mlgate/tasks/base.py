@@ -100,6 +100,12 @@ class Task(ABC):
     ) -> dict[str, float]:
         """The validation metrics (`metric_names`) of a model's outputs."""
 
+    def breakdown(
+        self, target: pd.Series, outputs: np.ndarray, description: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """What the comment shows beyond the metrics (JSON-safe); None when the task has none."""
+        return None
+
     @abstractmethod
     def train_score(self, pipeline: Any, data: Dataset) -> float:
         """`train_metric` of the fitted pipeline on its training rows."""

@@ -19,6 +19,9 @@ from mlgate.tasks.base import Task
 if TYPE_CHECKING:
     from mlgate.contract import Dataset
 
+MAX_CLASSES_SHOWN = 1000
+"""Classes the report carries per model; past this, a breakdown is left out, not cut."""
+
 PREVIEW = 5
 """How many labels an error message lists before "…"."""
 
@@ -110,3 +113,46 @@ class Classification(Task):
                 f"not one probability per class ({len(classes)})"
             )
         return matrix
+
+    def predicted_codes(self, matrix: np.ndarray, description: dict[str, Any]) -> np.ndarray:
+        """Each row's label as a class position: the most probable class."""
+        return np.asarray(matrix.argmax(axis=1))
+
+    def curves(self, truth: np.ndarray, matrix: np.ndarray) -> dict[str, Any]:
+        """Curves the comment draws; a task with none returns nothing."""
+        return {}
+
+    def breakdown(
+        self, target: pd.Series, outputs: np.ndarray, description: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """The confusion matrix (rows: true class, columns: predicted), each class's support,
+        precision, recall and F1, and the task's curves, by the model's own classes and
+        threshold, so a champion's breakdown is its own."""
+        from sklearn import metrics as sk
+
+        classes = description["classes"]
+        if len(classes) > MAX_CLASSES_SHOWN:
+            return None
+        matrix = self.probabilities(outputs, classes)
+        truth = np.searchsorted(np.asarray(classes), np.asarray(target))
+        predicted = self.predicted_codes(matrix, description)
+        positions = list(range(len(classes)))
+        confusion = sk.confusion_matrix(truth, predicted, labels=positions)
+        precision, recall, f1, support = sk.precision_recall_fscore_support(
+            truth, predicted, labels=positions, zero_division=0
+        )
+        return {
+            "classes": [str(c) for c in classes],
+            "confusion": confusion.astype(int).tolist(),
+            "per_class": [
+                {
+                    "label": str(label),
+                    "support": int(support[i]),
+                    "precision": float(precision[i]),
+                    "recall": float(recall[i]),
+                    "f1": float(f1[i]),
+                }
+                for i, label in enumerate(classes)
+            ],
+            **self.curves(truth, matrix),
+        }

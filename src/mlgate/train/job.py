@@ -226,7 +226,7 @@ def _train(
         progress.say(f"evaluating on {val_data.rows:,} validation rows…")
         with _timed(timings, "evaluate"):
             served, size = evaluation.load_served(info.model_uri)
-            candidate_metrics = evaluation.score(task, served, val_data)
+            candidate_metrics, breakdown = evaluation.evaluate(task, served, val_data)
             train_score = task.train_score(pipeline, train_data)
             mlflow.log_metric(task.train_metric, train_score)
             candidate_metrics[task.train_metric] = train_score
@@ -288,6 +288,7 @@ def _train(
                     metrics=candidate_metrics,
                     model_size_bytes=size,
                     latency=lat,
+                    breakdown=breakdown,
                 ),
                 champion=champ,
                 comparison=Comparison(
@@ -528,13 +529,20 @@ def _champion(
     }
     try:
         model, size = evaluation.load_served(f"models:/{name}@{alias}")
-        scored = evaluation.score(task, model, val_data, prefix="champion_")
+        scored, breakdown = evaluation.evaluate(task, model, val_data, prefix="champion_")
     except evaluation.NotComparableError as exc:
         return Champion(comparable=False, not_comparable_reason=str(exc), **common)
     # Measured like the candidate's, on the same rows, so the comment can set them side by side.
     config = settings.report
     lat = evaluation.latency(model, val_data.features, config.latency_batch, config.latency_repeats)
-    return Champion(comparable=True, metrics=scored, model_size_bytes=size, latency=lat, **common)
+    return Champion(
+        comparable=True,
+        metrics=scored,
+        model_size_bytes=size,
+        latency=lat,
+        breakdown=breakdown,
+        **common,
+    )
 
 
 def _history(client: MlflowClient, settings: Settings) -> list[HistoryPoint]:
