@@ -223,8 +223,8 @@ class MonitoringConfig(_Section):
     PSI is the effect size (0.1 warns, 0.25 alerts by the usual convention). KS and chi-square
     alert only when their p-value is below `p_value` *and* their effect size (the KS statistic,
     Cramér's V) reaches its floor: with a month of rows a significance test alone flags
-    differences too small to matter. Quality shares and RMSE are compared with the reference
-    and the champion's recorded validation RMSE within the tolerances.
+    differences too small to matter. Quality shares and the gate metric are compared with the
+    reference and the champion's recorded validation value within the tolerances.
     """
 
     psi_warn: float = Field(default=0.1, gt=0)

@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from mlgate.contract import Dataset, ModelPlugin, Target, TaskName
+from mlgate.contract import Dataset, ModelPlugin, Target, TaskName, WatchedFeature
 from mlgate.errors import UserError
 from support.project import Project
 
@@ -82,6 +82,10 @@ class BreastCancer(_Table):
     task: ClassVar[TaskName] = "binary"
     target: ClassVar[Target] = Target(name="diagnosis", unit="", label="Diagnosis")
     features: ClassVar[tuple[str, ...]] = tuple(c for c in _cancer().columns if c != "diagnosis")
+    watched: ClassVar[tuple[WatchedFeature, ...]] = (
+        WatchedFeature("mean_radius", "numeric", low=0.0),
+        WatchedFeature("mean_texture", "numeric", low=0.0),
+    )
 
 
 class Wine(_Table):
@@ -90,6 +94,10 @@ class Wine(_Table):
     task: ClassVar[TaskName] = "multiclass"
     target: ClassVar[Target] = Target(name="cultivar", unit="", label="Cultivar")
     features: ClassVar[tuple[str, ...]] = tuple(c for c in _wine().columns if c != "cultivar")
+    watched: ClassVar[tuple[WatchedFeature, ...]] = (
+        WatchedFeature("alcohol", "numeric", low=0.0),
+        WatchedFeature("color_intensity", "numeric", low=0.0),
+    )
 
 
 PLUGINS: dict[str, type[_Table]] = {"binary": BreastCancer, "multiclass": Wine}

@@ -100,6 +100,17 @@ class Task(ABC):
     ) -> dict[str, float]:
         """The validation metrics (`metric_names`) of a model's outputs."""
 
+    @abstractmethod
+    def monitored(
+        self, outputs: np.ndarray, description: dict[str, Any]
+    ) -> list[tuple[str, str, np.ndarray]]:
+        """The model's outputs as monitoring watches them: (subject, "numeric" or
+        "categorical", one value per row), each checked for drift like a feature."""
+
+    @abstractmethod
+    def labelled(self, target: pd.Series, description: dict[str, Any]) -> np.ndarray:
+        """Which rows carry a label the model can be scored on (labels arrive late)."""
+
     def breakdown(
         self, target: pd.Series, outputs: np.ndarray, description: dict[str, Any]
     ) -> dict[str, Any] | None:

@@ -67,6 +67,10 @@ class Binary(Classification):
             "accuracy_score": float(sk.accuracy_score(truth, predicted)),
         }
 
+    def score_columns(self, classes: list[Any]) -> list[int]:
+        """The positive class's probability alone: the other is its complement."""
+        return [1]
+
     def predicted_codes(self, matrix: np.ndarray, description: dict[str, Any]) -> np.ndarray:
         """Positive (1) when the positive class's probability reaches the model's threshold."""
         threshold = float(description.get("decision_threshold", DEFAULT_THRESHOLD))

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 MAX_CLASSES_SHOWN = 1000
 """Classes the report carries per model; past this, a breakdown is left out, not cut."""
 
+MAX_MONITORED_SCORES = 10
+"""A multiclass model's class probabilities watched for drift, in class order."""
+
 PREVIEW = 5
 """How many labels an error message lists before "…"."""
 
@@ -42,6 +45,7 @@ class Classification(Task):
     predict_fn: ClassVar[str] = "predict_proba"
     min_classes: ClassVar[int]
     max_classes: ClassVar[int | None]
+    supports: ClassVar[frozenset[str]] = frozenset({"monitoring"})
 
     def check_data(self, train: Dataset, validation: Dataset) -> None:
         column = train.target.name
@@ -117,6 +121,30 @@ class Classification(Task):
     def predicted_codes(self, matrix: np.ndarray, description: dict[str, Any]) -> np.ndarray:
         """Each row's label as a class position: the most probable class."""
         return np.asarray(matrix.argmax(axis=1))
+
+    def score_columns(self, classes: list[Any]) -> list[int]:
+        """Which classes' probabilities monitoring watches for drift."""
+        return list(range(min(len(classes), MAX_MONITORED_SCORES)))
+
+    def monitored(
+        self, outputs: np.ndarray, description: dict[str, Any]
+    ) -> list[tuple[str, str, np.ndarray]]:
+        """The predicted class's shares (chi-square), and each watched class's probability
+        (PSI and KS), so both a shifted prior and a shifted confidence show."""
+        classes = description["classes"]
+        matrix = self.probabilities(outputs, classes)
+        names = np.asarray([str(c) for c in classes], dtype=object)
+        watched: list[tuple[str, str, np.ndarray]] = [
+            ("predicted class", "categorical", names[self.predicted_codes(matrix, description)])
+        ]
+        for i in self.score_columns(classes):
+            watched.append((f"probability of {names[i]}", "numeric", matrix[:, i]))
+        return watched
+
+    def labelled(self, target: pd.Series, description: dict[str, Any]) -> np.ndarray:
+        """Rows whose label is one of the model's classes (others cannot be scored)."""
+        known = pd.Series(description["classes"], dtype=object)
+        return np.asarray(target.astype(object).isin(known) & target.notna())
 
     def curves(self, truth: np.ndarray, matrix: np.ndarray) -> dict[str, Any]:
         """Curves the comment draws; a task with none returns nothing."""

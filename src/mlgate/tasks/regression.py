@@ -35,6 +35,16 @@ class Regression(Task):
         }
     )
 
+    def monitored(
+        self, outputs: np.ndarray, description: dict[str, Any]
+    ) -> list[tuple[str, str, np.ndarray]]:
+        return [("prediction", "numeric", np.asarray(outputs, dtype=np.float64).reshape(-1))]
+
+    def labelled(self, target: pd.Series, description: dict[str, Any]) -> np.ndarray:
+        import pandas as pd
+
+        return np.isfinite(np.asarray(pd.to_numeric(target, errors="coerce"), dtype=np.float64))
+
     def check_data(self, train: Dataset, validation: Dataset) -> None:
         from pandas.api.types import is_numeric_dtype
 
