@@ -339,10 +339,8 @@ class TuningConfig(_Section):
     n_trials: int = Field(default=30, gt=0, le=10_000)
     timeout_s: float | None = Field(default=None, gt=0)
     cv_folds: int = Field(default=3, ge=2, le=20)
-    cv: Literal["kfold", "time-ordered"] = "kfold"
-    metric: Literal["root_mean_squared_error", "mean_absolute_error", "r2_score"] = (
-        "root_mean_squared_error"
-    )
+    cv: Literal["kfold", "time-ordered"] = "kfold"  # kfold is stratified for classifiers
+    metric: str | None = None  # default: the gate's metric; any metric of the plug-in's task
     pruning: bool = True
     space: dict[str, Dimension] = {}
 
@@ -376,6 +374,19 @@ class TuningConfig(_Section):
         if self.enabled and not self.space:
             raise ValueError("space: tuning is enabled but the search space is empty")
         return self
+
+    @field_validator("metric")
+    @classmethod
+    def _known_metric(cls, value: str | None) -> str | None:
+        """Any validation metric of the table; which task it belongs to is checked by `tune`."""
+        if value is None:
+            return None
+        if value.startswith("train_") and value in GREATER_IS_BETTER:
+            raise ValueError(f"{value!r} is scored on the training rows; use a validation metric")
+        if value not in GREATER_IS_BETTER:
+            known = ", ".join(m for m in GREATER_IS_BETTER if not m.startswith("train_"))
+            raise ValueError(f"unknown metric {value!r}; choose one of: {known}")
+        return value
 
 
 class ServingConfig(_Section):

@@ -30,6 +30,7 @@ class Task(ABC):
     train_metric: ClassVar[str]  # the same loss on the training rows, to see overfitting
     predict_fn: ClassVar[str]  # what the logged model's pyfunc calls
     supports: ClassVar[frozenset[str]] = frozenset()  # lifecycle parts past train and gate
+    stratified: ClassVar[bool] = False  # cross-validation keeps each label's share per fold
 
     @property
     def metrics(self) -> tuple[Metric, ...]:

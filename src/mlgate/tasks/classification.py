@@ -45,7 +45,8 @@ class Classification(Task):
     predict_fn: ClassVar[str] = "predict_proba"
     min_classes: ClassVar[int]
     max_classes: ClassVar[int | None]
-    supports: ClassVar[frozenset[str]] = frozenset({"monitoring"})
+    supports: ClassVar[frozenset[str]] = frozenset({"monitoring", "tuning"})
+    stratified: ClassVar[bool] = True
 
     def check_data(self, train: Dataset, validation: Dataset) -> None:
         column = train.target.name

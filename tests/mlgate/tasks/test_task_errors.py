@@ -157,7 +157,6 @@ def test_train_refuses_in_one_line_before_anything_is_logged(
 
 
 UNSUPPORTED = {
-    "tune": (["tune"], "tuning"),
     "predict": (
         ["predict", "--data", "data/validation.parquet", "--out", "out.parquet"],
         "batch scoring with",
