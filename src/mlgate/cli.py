@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from mlgate import progress
 from mlgate.errors import NoCandidateError, UsageError, UserError
+from mlgate.termination import TERMINATED_EXIT
 
 if TYPE_CHECKING:
     from mlgate.tracking.newstore import Creation
@@ -34,11 +35,13 @@ EXIT_NO_CANDIDATE = 4
 EXIT_DRIFT = 5
 EXIT_SERVING_FAILED = 6
 
+TERMINATED_LINE = "stopped at a safe point; nothing half-written is kept"
+
 EPILOG = f"""exit status: 0 success (including "nothing to do"), {EXIT_ERROR} error (bad input,
 unreachable server, GitHub API error), 2 usage, {EXIT_GATE_FAILED} quality gate failed (nothing
 promoted), {EXIT_NO_CANDIDATE} no candidate version to promote, {EXIT_DRIFT} monitor found drift,
 {EXIT_SERVING_FAILED} the model failed the serving contract (nothing registered),
-143 terminated (SIGTERM; a held promotion lock is released first).
+{TERMINATED_EXIT} terminated (SIGTERM; a held promotion lock is released first).
 environment: MLFLOW_TRACKING_URI (default sqlite:///mlflow.db) and MLflow's auth variables;
 GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_API_URL for the GitHub commands."""
 
@@ -305,6 +308,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except SystemExit as exc:
+        if exc.code != TERMINATED_EXIT:
+            raise
+        print(f"error: {args.command} terminated (SIGTERM): {TERMINATED_LINE}", file=sys.stderr)
+        return TERMINATED_EXIT
     except Exception as exc:
         from mlgate.tracking.access import as_user_error
         from mlgate.tracking.connection import describe_failure

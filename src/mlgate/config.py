@@ -10,6 +10,7 @@ import json
 import math
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -40,6 +41,8 @@ class DataConfig(_Section):
 MAX_PARAM_INT = 2**31 - 1
 """Larger integers overflow the C integers scikit-learn's compiled estimators take."""
 MAX_PARAM_CHARS = 200
+CONTROL = frozenset({"Cc", "Zl", "Zp"})
+"""Unicode categories refused in a --param: control characters and line or paragraph breaks."""
 MAX_FIT_SECONDS = 86_400.0
 
 
@@ -568,6 +571,12 @@ def _find_pyproject(start: Path) -> Path | None:
 
 def parse_param(text: str) -> tuple[str, str | int | float | bool | None]:
     """`max_depth=4` → ("max_depth", 4): values are read as TOML scalars, else kept as strings."""
+    if any(unicodedata.category(c) in CONTROL for c in text):
+        # A newline or an escape sequence would break (or forge) the one error line later.
+        raise UserError(
+            f"--param {_shown(text)}: control characters (newline, tab, escape…) are not "
+            "allowed in a name or value"
+        )
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
         raise UserError(f"--param {_shown(text)}: expected NAME=VALUE, e.g. max_depth=4")

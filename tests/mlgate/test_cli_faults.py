@@ -1,10 +1,14 @@
 """Command-line faults caught before any work is done: malformed SHAs, a promote with nothing to
-promote, out-of-range model parameters, report paths that cannot be written; and the help and
+promote, out-of-range model parameters or control characters, report paths that cannot be
+written or read (a FIFO never blocks a command); and the help and
 `--config` placement a person expects from every subcommand."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -173,6 +177,31 @@ def test_hostile_param_is_one_line_before_any_work(
     assert len(err) < 300
 
 
+CONTROL_PARAMS = {
+    "newline-in-value": "alpha=1\n2",
+    "newline-in-name": "al\npha=1",
+    "carriage-return": "alpha=0.1\rforged",
+    "escape-sequence": "alpha=\x1b[31m0.1",
+    "nul": "max_iter=1\x00",
+    "line-separator": "alpha=0.1\u2028x",
+}
+
+
+@pytest.mark.parametrize("command", ["train", "candidate"])
+@pytest.mark.parametrize("param", CONTROL_PARAMS.values(), ids=CONTROL_PARAMS.keys())
+def test_param_with_control_characters_is_one_line(
+    project: Project, command: str, param: str, monkeypatch, capsys
+) -> None:
+    monkeypatch.chdir(project.root)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9")
+    assert project.cli(command, "--param", param) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, "one line"
+    assert err.startswith("error: --param ")
+    assert "control characters" in err
+    assert not any(c in err.rstrip("\n") for c in "\r\x1b\x00\u2028")
+
+
 @pytest.mark.parametrize("command", ["train", "report"])
 @pytest.mark.parametrize("where", ["file-name", "folder-name"])
 def test_report_path_component_over_255_bytes_is_one_line(
@@ -224,3 +253,38 @@ def test_hostile_data_is_one_line_naming_file_and_column(
     assert error_lines(err) == [err.strip()]
     assert str(hostile) in err
     assert "'bmi'" in err
+
+
+def _not_a_file(tmp_path: Path, kind: str) -> Path:
+    if kind == "fifo":
+        path = tmp_path / "report.json"
+        os.mkfifo(path)
+        return path
+    if kind == "directory":
+        path = tmp_path / "report.json"
+        path.mkdir()
+        return path
+    return Path("/dev/zero")
+
+
+@pytest.mark.parametrize("kind", ["fifo", "directory", "device"])
+@pytest.mark.parametrize(
+    "command", [["report"], ["comment", "--pr", "7", "--head-sha", "a" * 40], ["drift-issue"]]
+)
+def test_a_report_that_is_not_a_regular_file_is_refused_without_blocking(
+    project: Project, tmp_path: Path, kind: str, command: list[str]
+) -> None:
+    path = _not_a_file(tmp_path, kind)
+    args = [*command[:1], "--report", str(path), *command[1:]]
+    done = subprocess.run(
+        [sys.executable, "-m", "mlgate.cli", *args],
+        cwd=project.root,
+        env={**os.environ, "GITHUB_TOKEN": "", "MLFLOW_TRACKING_URI": "http://127.0.0.1:9"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    assert error_lines(done.stderr) == [done.stderr.strip()]
+    assert str(path) in done.stderr

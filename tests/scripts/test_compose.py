@@ -56,3 +56,21 @@ def test_the_server_image_pins_the_locked_versions(package: str) -> None:
     pinned = re.search(rf'"{package}(\[[a-z]+\])?==([^"]+)"', dockerfile)
     assert pinned, dockerfile
     assert pinned.group(2) == locked(package)
+
+
+def test_every_image_is_pinned_by_release_and_digest(compose: dict) -> None:
+    images = {name: service.get("image") for name, service in compose["services"].items()}
+    minio = {name: image for name, image in images.items() if image and "minio" in image}
+    assert len(minio) == 2, images
+    for image in minio.values():
+        assert re.search(r":RELEASE\.\d{4}-\d\d-\d\dT[\d-]+Z@sha256:[0-9a-f]{64}$", image), image
+    assert not [image for image in images.values() if image and image.endswith(":latest")]
+
+
+def test_dependabot_proposes_the_image_updates() -> None:
+    import yaml
+
+    config = yaml.safe_load((DEPLOY.parent / ".github" / "dependabot.yml").read_text())
+    watched = {(u["package-ecosystem"], u["directory"]) for u in config["updates"]}
+    assert ("docker-compose", "/deploy") in watched
+    assert ("docker", "/deploy/mlflow") in watched

@@ -13,9 +13,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from mlgate.errors import UserError
-from mlgate.report.document import write_atomically
+from mlgate.report.document import read_regular, write_atomically
 
 SCHEMA_VERSION = 1
+MAX_BYTES = 50_000_000
+"""Far above any real monitoring report; an endless file is refused rather than read on."""
 CheckKind = Literal["numeric", "categorical", "prediction", "quality", "performance"]
 
 
@@ -112,7 +114,10 @@ class MonitoringReport(_Doc):
 def load_monitoring(path: Path) -> MonitoringReport:
     """Read and validate a monitoring document; any problem is one line naming the file."""
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        data = read_regular(path, MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:
+            raise UserError(f"{path}: over {MAX_BYTES:,} bytes: not a monitoring report")
+        raw = json.loads(data.decode("utf-8"))
     except FileNotFoundError:
         raise UserError(f"{path}: monitoring report not found") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:

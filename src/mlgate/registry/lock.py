@@ -11,8 +11,9 @@ take the next holder's grant with it.
 Every ticket records where its job runs (host, pid namespace, pid) and has a heartbeat tag that
 a background thread refreshes, waiting or holding. So a job that died (SIGKILL, a cancelled
 runner) is recognised within `stale_s` seconds, or at once when it ran on this machine and its
-process is gone, and its ticket is deleted by the job behind it. SIGTERM unwinds the job like
-Ctrl-C does, so a cancelled job deletes its own ticket.
+process is gone, and its ticket is deleted by the job behind it. SIGTERM is acted on between
+store calls (`mlgate.termination`), never inside one, so a cancelled job deletes its own ticket
+with a store that is still whole, and exits 143.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import os
 import random
-import signal
 import socket
 import threading
 import time
@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from mlgate import progress
+from mlgate import progress, termination
 from mlgate.errors import UserError
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ STALE_S = 30.0
 """A ticket whose heartbeat is older than this is deleted by the job behind it: its job is gone."""
 HEARTBEAT_S = 5.0
 WAIT_S = 300.0
-TERMINATED_EXIT = 128 + signal.SIGTERM
+TERMINATED_EXIT = termination.TERMINATED_EXIT
 PAGE = 100
 MAX_PAGES = 10
 """A queue longer than this many pages of tickets is refused rather than read on and on."""
@@ -117,14 +117,13 @@ def promotion_lock(
     wait_s: float = WAIT_S,
     stale_s: float = STALE_S,
     heartbeat_s: float = HEARTBEAT_S,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] = termination.sleep,
 ) -> Iterator[None]:
     """Hold the model's promotion lock; a dead job's ticket is removed (see the module)."""
     lock = lock_name(name)
     owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    guard = _TerminationGuard()
     beat = _Heartbeat(client, lock, heartbeat_s)
-    with guard:
+    with termination.deferred():
         try:
             deadline = time.monotonic() + wait_s
             beat.ticket = _enqueue(client, name, lock, owner, deadline, sleep)
@@ -132,7 +131,6 @@ def promotion_lock(
             _wait_turn(client, name, lock, owner, beat, deadline, wait_s, stale_s, sleep)
             yield
         finally:
-            guard.releasing = True
             beat.stop()
             _release(client, lock, owner)
 
@@ -160,6 +158,7 @@ def _enqueue(
             raise
     last: Exception | None = None
     for _ in range(ENQUEUE_ATTEMPTS):
+        termination.check()
         stamp = f"{time.time():.3f}"
         try:
             ticket = client.create_model_version(
@@ -209,6 +208,7 @@ def _wait_turn(
     started = deadline - wait_s
     next_say = 0.0
     while True:
+        termination.check()
         tickets = queue(client, lock)
         mine = [t for t in tickets if t.owner == owner]
         if not mine:
@@ -308,38 +308,6 @@ class _Heartbeat:
                 self.client.set_model_version_tag(
                     self.lock, str(self.ticket), "heartbeat_at", f"{time.time():.3f}"
                 )
-
-
-class _TerminationGuard:
-    """While held, SIGTERM unwinds like Ctrl-C (SystemExit 143), so `finally` releases.
-
-    A SIGTERM that arrives while releasing is deferred until the release is done.
-    """
-
-    def __init__(self) -> None:
-        self.releasing = False
-        self._pending = False
-        self._previous: object = None
-        self._installed = False
-
-    def _handle(self, signum: int, frame: object) -> None:
-        if self.releasing:
-            self._pending = True
-            return
-        raise SystemExit(128 + signum)
-
-    def __enter__(self) -> _TerminationGuard:
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGTERM, self._handle)
-            self._installed = True
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._installed:
-            previous = signal.SIG_DFL if self._previous is None else self._previous
-            signal.signal(signal.SIGTERM, previous)  # type: ignore[arg-type]
-        if self._pending:
-            raise SystemExit(TERMINATED_EXIT)
 
 
 def _delete(client: MlflowClient, lock: str, version: int) -> None:

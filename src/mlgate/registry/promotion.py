@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mlgate import progress, tasks
+from mlgate import progress, tasks, termination
 from mlgate.config import Settings
 from mlgate.contract import Dataset
 from mlgate.datafile import load_data
@@ -109,7 +109,9 @@ def _promote_locked(
         if done is not None:
             _mark_promoted(client, name, target, current)
             return done
+        termination.check()
         gate = _recheck(client, settings, candidate, current, val_data)
+        termination.check()
         if not gate.passed:
             if not separate:
                 client.set_model_version_tag(

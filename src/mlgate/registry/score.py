@@ -5,7 +5,9 @@ promotion job holds the promotion credential, so it never loads a model itself: 
 the artifacts, then a child process with a scrubbed environment (no tracking URI or
 credentials, no GitHub token) and only a local folder loads each model and writes its
 predictions. This is defence in depth, not a sandbox: the child runs as the same user, so the
-trust rests on provenance and review (see CONTRIBUTING, "Who can move the champion").
+trust rests on provenance and review (see CONTRIBUTING, "Who can move the champion"). The
+child dies with the job (`mlgate.children`), and the job's temporary folder is named with its
+pid, so a folder left by a killed job is removed by the next one.
 
     python -m mlgate.registry.score FEATURES.parquet OUT_DIR MODEL_DIR [MODEL_DIR ...]
 
@@ -30,6 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlgate import children, termination
 from mlgate.errors import UserError
 from mlgate.train.evaluation import NotComparableError
 
@@ -38,6 +41,7 @@ KEPT_ENV = (
     "VIRTUAL_ENV",
 )  # fmt: skip
 TIMEOUT_S = 900.0
+KIND = "score"
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,8 @@ class Scored:
 def child_env(env: Mapping[str, str] = os.environ) -> dict[str, str]:
     """The child's whole environment: locale and paths, never a credential."""
     kept = {name: env[name] for name in KEPT_ENV if name in env}
-    return {**kept, "MLFLOW_LOGGING_LEVEL": "WARNING", "PYTHONNOUSERSITE": "1"}
+    quiet = {"MLFLOW_LOGGING_LEVEL": "WARNING", "PYTHONNOUSERSITE": "1"}
+    return {**kept, **quiet, **children.parent_env()}
 
 
 def predict_isolated(
@@ -60,10 +65,12 @@ def predict_isolated(
     """Download each model, score `features` with it in the child; one result per model."""
     import mlflow
 
-    with tempfile.TemporaryDirectory(prefix="mlgate-score-") as tmp:
+    children.sweep(KIND)
+    with tempfile.TemporaryDirectory(prefix=children.owned_prefix(KIND)) as tmp:
         folder = Path(tmp)
         models = []
         for i, uri in enumerate(model_uris):
+            termination.check()
             target = folder / f"model-{i}"
             target.mkdir()
             models.append(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=target))
@@ -73,15 +80,16 @@ def predict_isolated(
         command = [sys.executable, "-m", "mlgate.registry.score"]
         command += [str(folder / "features.parquet"), str(out), *models]
         try:
-            done = subprocess.run(
-                command,
-                cwd=folder,
-                env=child_env(),
-                capture_output=True,
-                text=True,
-                timeout=TIMEOUT_S,
-                check=False,
-            )
+            with termination.interruptible():  # subprocess.run kills the child as it unwinds
+                done = subprocess.run(
+                    command,
+                    cwd=folder,
+                    env=child_env(),
+                    capture_output=True,
+                    text=True,
+                    timeout=TIMEOUT_S,
+                    check=False,
+                )
         except subprocess.TimeoutExpired:
             raise UserError(f"scoring the models took over {TIMEOUT_S:.0f} s: stopped") from None
         if done.returncode != 0:
@@ -128,4 +136,5 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    children.die_with_parent()
     sys.exit(main())

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 import tempfile
 from pathlib import Path
 from typing import Literal
@@ -329,6 +330,25 @@ def _too_deep(text: str, limit: int) -> bool:
     return False
 
 
+def read_regular(path: Path, limit: int) -> bytes:
+    """Up to `limit` bytes of a regular file; anything else is one line naming it.
+
+    Opened without blocking and checked before reading: a FIFO with no writer would block the
+    read forever, and a device can be endless.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise UserError(
+                f"{path}: not a regular file (a pipe, a device or a folder): refusing to read it"
+            )
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read(limit)
+    finally:
+        os.close(fd)
+
+
 def load_report(path: Path) -> Report:
     """Read and validate a report; any problem is one line naming the file.
 
@@ -336,8 +356,7 @@ def load_report(path: Path) -> Report:
     artifact that PR code wrote.
     """
     try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_REPORT_BYTES + 1)
+        data = read_regular(path, MAX_REPORT_BYTES + 1)
         if len(data) > MAX_REPORT_BYTES:
             raise UserError(
                 f"{path}: report is over {MAX_REPORT_BYTES:,} bytes: refusing to read it"

@@ -4,20 +4,24 @@ The input is streamed in bounded batches (`ParquetFile.iter_batches`), so memory
 however many rows the file holds, and every row is scored: the plug-in's `raw_features` keeps
 them all, and the logged model answers any record. The output names each input row by its
 position and is written to a temporary file that replaces the target only when complete.
+SIGTERM is acted on between batches (`mlgate.termination`): the temporary file is removed and
+the command exits 143. A write that fails (a full disk) is one line naming the output.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from mlgate import progress
+from mlgate import progress, termination
 from mlgate.contract import ModelPlugin
 from mlgate.errors import UserError
 
@@ -27,6 +31,7 @@ if TYPE_CHECKING:
 BATCH_ROWS = 65_536
 ROW = "row"
 PREDICTION = "prediction"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -63,28 +68,46 @@ def score_file(
     """Score every row of `data` into `out` (parquet: `row`, `prediction`), atomically."""
     columns = plugin.raw_columns()
     parquet = open_input(data, columns)
-    out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
     schema = pa.schema([(ROW, pa.int64()), (PREDICTION, pa.float64())])
     done = batches = 0
     total = parquet.metadata.num_rows
     try:
-        with pq.ParquetWriter(tmp, schema) as writer:
-            for batch in _batches(parquet, data, columns, batch_rows):
-                features = plugin.raw_features(batch.to_pandas())
-                predictions = _predict(model, features, data, done)
-                positions = np.arange(done, done + batch.num_rows, dtype=np.int64)
-                writer.write_table(
-                    pa.table({ROW: positions, PREDICTION: predictions}, schema=schema)
-                )
-                done += batch.num_rows
-                batches += 1
-                progress.count("rows scored", done, total)
-        tmp.replace(out)
+        with termination.deferred():
+            writer = _written(out, lambda: _open_writer(tmp, schema))
+            try:
+                for batch in _batches(parquet, data, columns, batch_rows):
+                    termination.check()
+                    features = plugin.raw_features(batch.to_pandas())
+                    predictions = _predict(model, features, data, done)
+                    positions = np.arange(done, done + batch.num_rows, dtype=np.int64)
+                    table = pa.table({ROW: positions, PREDICTION: predictions}, schema=schema)
+                    _written(out, lambda table=table: writer.write_table(table))
+                    done += batch.num_rows
+                    batches += 1
+                    progress.count("rows scored", done, total)
+            finally:
+                _written(out, writer.close)
+            termination.check()
+            _written(out, lambda: tmp.replace(out))
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
     return Scored(rows=done, batches=batches, out=out)
+
+
+def _open_writer(tmp: Path, schema: pa.Schema) -> pq.ParquetWriter:
+    tmp.parent.mkdir(parents=True, exist_ok=True)
+    return pq.ParquetWriter(tmp, schema)
+
+
+def _written(out: Path, write: Callable[[], T]) -> T:
+    """Run one write; failing (a full disk, a folder gone) is one line naming the output."""
+    try:
+        return write()
+    except OSError as exc:
+        why = exc.strerror or (errno.errorcode.get(exc.errno) if exc.errno else None)
+        raise UserError(f"{out}: cannot write the predictions ({why or _line(exc)})") from None
 
 
 def _batches(parquet: pq.ParquetFile, data: Path, columns: list[str] | None, batch_rows: int):

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from mlgate import progress
+from mlgate.errors import UserError
 from mlgate.report.document import Latency, Serving, ServingCheck
 from mlgate.serving.latency import batch_of, http_latency
 from mlgate.serving.requests import (
@@ -43,13 +44,41 @@ class Options:
 
 
 def download(model_uri: str) -> Path:
+    """The model's local folder, its `MLmodel` file checked (see `check_mlmodel`)."""
     import mlflow
 
-    return Path(mlflow.artifacts.download_artifacts(artifact_uri=model_uri))
+    folder = Path(mlflow.artifacts.download_artifacts(artifact_uri=model_uri))
+    check_mlmodel(folder)
+    return folder
+
+
+def check_mlmodel(folder: Path) -> None:
+    """A model folder whose `MLmodel` is missing or not a YAML mapping is one line naming the
+    file, before MLflow parses it (its own errors are long tracebacks)."""
+    import yaml
+
+    path = folder / "MLmodel" if folder.is_dir() else folder
+    if not path.is_file():
+        raise UserError(f"{path}: not found; the model folder is not an MLflow model")
+    try:
+        with path.open(encoding="utf-8") as handle:
+            content = yaml.safe_load(handle)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise UserError(f"{path}: not a valid MLmodel file ({_yaml_reason(exc)})") from None
+    if not isinstance(content, dict) or not isinstance(content.get("flavors"), dict):
+        raise UserError(f"{path}: not a valid MLmodel file (no `flavors` mapping)")
 
 
 def size_of(folder: Path) -> int:
     return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+
+
+def _yaml_reason(exc: Exception) -> str:
+    """Where and what, without the file name YAML repeats in its message."""
+    mark, problem = getattr(exc, "problem_mark", None), getattr(exc, "problem", None)
+    if mark is not None and problem:
+        return f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
+    return " ".join(str(exc).split())[:200]
 
 
 def load_example(model_dir: Path) -> Example | str:

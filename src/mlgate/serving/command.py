@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mlgate import progress
 from mlgate.config import Settings
 from mlgate.errors import ServingFailedError, UserError
+
+if TYPE_CHECKING:
+    from mlgate.report.document import Report
 
 
 def champion_uri(settings: Settings) -> str:
@@ -57,8 +61,9 @@ def serve_check_command(
     from mlgate.tasks import require_supported
 
     require_supported(settings.plugin(), "checking the serving contract of")
-    _connect(settings)
     uri = model_uri(settings, model)
+    report = _report_for(report_path, uri) if report_path is not None else None
+    _connect(settings)
     _resolvable(uri)
     champion = champion_uri(settings)
     config = settings.serving
@@ -81,14 +86,36 @@ def serve_check_command(
                 f"latency {label} ({latency.batch_size} rows): p50 {latency.p50_ms:.2f} ms, "
                 f"p95 {latency.p95_ms:.2f} ms"
             )
-    if report_path is not None:
-        from mlgate.report.document import load_report
-
-        load_report(report_path).model_copy(update={"serving": serving}).write(report_path)
+    if report is not None and report_path is not None:
+        report.model_copy(update={"serving": serving}).write(report_path)
     if not serving.passed:
         raise ServingFailedError(f"{uri} failed the serving contract ({serving.failed_request})")
     print(f"{uri} passes the serving contract")
     return 0
+
+
+def _report_for(path: Path, uri: str) -> Report:
+    """The report whose serving section `uri`'s figures may fill: its own candidate's only, so
+    one version's latency never lands in another version's report."""
+    from mlgate.report.document import check_writable, load_report
+
+    report = load_report(path)
+    check_writable(path)
+    candidate = report.candidate
+    own = set()
+    if candidate is not None:
+        own.add(candidate.model_uri)
+        if candidate.version and report.registered_model:
+            own.add(f"models:/{report.registered_model}/{candidate.version}")
+    if uri not in own:
+        version = candidate.version if candidate is not None else None
+        whose = f"{report.registered_model} v{version}" if version else "no registered version"
+        hint = f" (use --model {version})" if version else ""
+        raise UserError(
+            f"--report {path}: it reports on {whose}, not on {uri}; serve-check fills the "
+            f"serving section of its own candidate's report only{hint}"
+        )
+    return report
 
 
 def _existing(uri: str) -> str | None:
@@ -102,6 +129,7 @@ def _existing(uri: str) -> str | None:
 def predict_command(settings: Settings, model: str, data: Path, out: Path) -> int:
     import mlflow
 
+    from mlgate.report.document import check_writable
     from mlgate.serving.batch import open_input, score_file
     from mlgate.serving.check import download
     from mlgate.tasks import require_supported
@@ -109,6 +137,7 @@ def predict_command(settings: Settings, model: str, data: Path, out: Path) -> in
     plugin = settings.plugin()
     require_supported(plugin, "batch scoring with")
     open_input(data, plugin.raw_columns())
+    check_writable(out)  # before any model is downloaded or row scored
     _connect(settings)
     uri = model_uri(settings, model)
     _resolvable(uri)
