@@ -9,9 +9,7 @@ the issue gets a comment and is closed. A pull request carrying the label is nev
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -37,22 +35,11 @@ MONTHS = {  # month -> the drift the TLC stand-in serves for it
 }
 
 
-def _make_sample(repo: Path):
-    spec = importlib.util.spec_from_file_location(
-        "_e2e_make_sample", repo / "scripts/make_sample.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture
 def tlc_host(tmp_path: Path, act_session: ActSession) -> Iterator[str]:
     """Serves synthetic months (shifted as MONTHS says) like the TLC file host."""
-    make_sample = _make_sample(act_session.repo_dir)
+    from green_taxi import make_sample
+
     folder = tmp_path / "tlc" / "trip-data"
     for seed, (month, shift) in enumerate(MONTHS.items(), start=7):
         make_sample.write_month(
