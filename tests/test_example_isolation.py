@@ -16,6 +16,8 @@ import subprocess
 import tomllib
 from pathlib import Path
 
+import pytest
+
 from mlgate.config import load_settings
 from support.docs import ROOT, commands, shell_block, shell_blocks
 
@@ -58,6 +60,29 @@ def outside_the_example() -> list[str]:
     ]
 
 
+@pytest.mark.parametrize("name", outside_the_example())
+def test_no_code_outside_the_example_imports_or_runs_it(name: str) -> None:
+    text = (ROOT / name).read_text(encoding="utf-8", errors="replace")
+    found = [m.group(0).strip() for m in LEANS_ON_THE_EXAMPLE.finditer(text)]
+    assert not found, f"{name} leans on the example: {found}"
+
+
+@pytest.mark.parametrize("folder", [".github", ".ci", "deploy"], ids=lambda f: f)
+def test_workflows_ci_and_deployment_name_no_part_of_the_example(folder: str) -> None:
+    """What a team keeps unchanged says nothing of taxis (the lifecycle's own words are
+    checked by tests/mlgate/test_neutral_names.py; scripts may show example reports)."""
+    for name in tracked():
+        if name.startswith(f"{folder}/") and not name.endswith((".png", ".lock")):
+            text = (ROOT / name).read_text(encoding="utf-8", errors="replace")
+            words = sorted({m.group(0) for m in EXAMPLE_WORDS.finditer(text)})
+            assert not words, f"{name} names the example: {words}"
+
+
+REMOVED = not (ROOT / "src" / "green_taxi").exists()
+"""The example has been removed (a team's repository): nothing of it is left to check."""
+
+
+@pytest.mark.skipif(REMOVED, reason="the example has been removed")
 def test_the_example_tables_are_between_the_markers() -> None:
     text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     before, marker, rest = text.partition("\n# >>> example")
@@ -87,6 +112,7 @@ def _git(args: list[str], cwd: Path) -> None:
     subprocess.run(["git", *identity, *args], cwd=cwd, env=env, check=True, capture_output=True)
 
 
+@pytest.mark.skipif(REMOVED, reason="the example has been removed")
 def test_the_adopt_page_removal_leaves_no_trace_of_the_example(tmp_path: Path) -> None:
     clone = tmp_path / "clone"
     for name in tracked():
