@@ -220,9 +220,12 @@ def test_the_examples_fetch_current_setting_downloads_the_month(
     from mlgate.cli import main
 
     root = Path(__file__).resolve().parents[2]
-    current = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
+    monitoring = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
         "mlgate"
-    ]["monitoring"]["current"]
+    ]["monitoring"]
+    if "current" not in monitoring:
+        pytest.skip("the example's tables are not in pyproject.toml (a team has adopted it)")
+    current = monitoring["current"]
     assert current["command"][1:3] == ["-m", "green_taxi.download_tlc"]
     config = tmp_path / "monitor.toml"
     quoted = ", ".join(f'"{part}"' for part in current["command"])
