@@ -8,7 +8,6 @@
    same trials, same pruning), so the difference is the tracking.
 
 Usage: uv run python scripts/benchmark_tuning.py [--trials 30] [--repeats 3]
-Also run by `uv run python scripts/benchmark.py --tuning`.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from mlgate.errors import UserError
+from mlgate.monitoring.current import CurrentDataConfig
 from mlgate.report.document import GREATER_IS_BETTER
 
 if TYPE_CHECKING:
@@ -244,6 +245,7 @@ class MonitoringConfig(_Section):
     experiment: str | None = None  # default: "<tracking.experiment>-monitoring"
     issue_label: str = Field(default="model-drift", min_length=1, max_length=50)
     issue_title: str = Field(default="Model drift detected", min_length=1, max_length=200)
+    current: CurrentDataConfig | None = None  # what `mlgate fetch-current` runs
 
     @model_validator(mode="after")
     def _warn_below_alert(self) -> MonitoringConfig:

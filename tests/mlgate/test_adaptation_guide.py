@@ -1,5 +1,6 @@
-"""CONTRIBUTING's worked example, run as written: the plug-in code and the configuration it
-shows are extracted from the guide, and the result trains, registers and reports."""
+"""The adopt page's worked example, run as written: the plug-in code and the configuration it
+shows are extracted from the page, and the result trains, registers and reports; every
+`[tool.mlgate]` block on the page is valid configuration."""
 
 from __future__ import annotations
 
@@ -13,15 +14,13 @@ from mlgate.cli import main
 from mlgate.report.document import load_report
 from support import diabetes
 
-GUIDE = Path(__file__).resolve().parents[2] / "CONTRIBUTING.md"
+GUIDE = Path(__file__).resolve().parents[2] / "docs" / "adopt.md"
 
 
 def blocks(language: str) -> list[str]:
-    """The fenced code blocks of one language in the adaptation section, dedented."""
+    """The fenced code blocks of one language on the page, dedented."""
     text = GUIDE.read_text(encoding="utf-8")
-    section = text[text.index("## Adapt the template to your own model") :]
-    section = section[: section.index("\n## ", 5)]
-    found = re.findall(rf"^( *)```{language}\n(.*?)^\1```", section, flags=re.S | re.M)
+    found = re.findall(rf"^( *)```{language}\n(.*?)^\1```", text, flags=re.S | re.M)
     return [
         "".join(line[len(indent) :] for line in body.splitlines(True)) for indent, body in found
     ]
@@ -34,7 +33,7 @@ def test_worked_example_trains_as_written(
     import mlflow
 
     (plugin_code,) = blocks("python")
-    configuration = blocks("toml")[-1]
+    (configuration,) = [b for b in blocks("toml") if "plugin = " in b]
     package = tmp_path / "src" / "progression"
     package.mkdir(parents=True)
     (package / "__init__.py").write_text("")
@@ -59,3 +58,19 @@ def test_worked_example_trains_as_written(
     assert {d.role: d.rows for d in report.data}["train"] == diabetes.TRAIN_ROWS
     sys.modules.pop("progression.plugin", None)
     sys.modules.pop("progression", None)
+
+
+def test_every_configuration_block_on_the_page_is_valid_together(tmp_path: Path) -> None:
+    """The page's `[tool.mlgate…]` blocks, in one file, load (the plug-in is not imported)."""
+    from mlgate.config import load_settings
+
+    tables = [b for b in blocks("toml") if b.lstrip().startswith("[tool.mlgate")]
+    assert len(tables) >= 2, "the configuration and the tuning space"
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text(
+        '[project]\nname = "progression"\nversion = "0.1.0"\n\n' + "\n".join(tables),
+        encoding="utf-8",
+    )
+    settings = load_settings(pyproject)
+    assert settings.model.plugin == "progression.plugin:Progression"
+    assert set(settings.tuning.space) <= {"alpha"}
