@@ -23,8 +23,6 @@ from mlgate.tasks.table import METRICS
 if TYPE_CHECKING:
     from mlgate.tasks.base import Task
 
-PREDICTION = "prediction"
-
 
 @dataclass(frozen=True)
 class Outputs:

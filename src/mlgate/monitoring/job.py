@@ -45,7 +45,6 @@ def monitor(
     """Compare `current_path` with the champion's training data (or `reference_path`)."""
     config = settings.monitoring
     plugin = settings.plugin()
-    tasks.require_supported(plugin, "monitoring")
     if not plugin.watched:
         raise UserError(
             f"model plug-in {settings.model.plugin!r} watches no features "

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from mlgate.errors import UserError
-from mlgate.tasks.base import Task
+from mlgate.tasks.base import SERVED_TOLERANCE, Task
 
 if TYPE_CHECKING:
     from mlgate.contract import Dataset
@@ -45,7 +45,6 @@ class Classification(Task):
     predict_fn: ClassVar[str] = "predict_proba"
     min_classes: ClassVar[int]
     max_classes: ClassVar[int | None]
-    supports: ClassVar[frozenset[str]] = frozenset({"monitoring", "tuning"})
     stratified: ClassVar[bool] = True
 
     def check_data(self, train: Dataset, validation: Dataset) -> None:
@@ -122,6 +121,42 @@ class Classification(Task):
     def predicted_codes(self, matrix: np.ndarray, description: dict[str, Any]) -> np.ndarray:
         """Each row's label as a class position: the most probable class."""
         return np.asarray(matrix.argmax(axis=1))
+
+    def as_outputs(self, raw: Any, description: dict[str, Any]) -> np.ndarray:
+        return self.probabilities(np.asarray(raw, dtype=np.float64), description["classes"])
+
+    def check_served(
+        self, served: np.ndarray, expected: np.ndarray, description: dict[str, Any]
+    ) -> str | None:
+        """Probabilities in [0, 1] whose rows sum to 1, equal to in-process `predict_proba`,
+        so the label derived from them (argmax, or the threshold) is the in-process one."""
+        if served.size and not ((served >= 0) & (served <= 1)).all():
+            return "a probability outside [0, 1]"
+        sums = np.abs(served.sum(axis=1) - 1) if served.size else np.zeros(0)
+        if sums.size and not sums.max() <= SERVED_TOLERANCE:
+            return f"a row's probabilities sum to 1 \u00b1 {sums.max():.3g}"
+        problem = super().check_served(served, expected, description)
+        if problem is not None:
+            return problem
+        mine = self.predicted_codes(served, description)
+        theirs = self.predicted_codes(expected, description)
+        if not np.array_equal(mine, theirs):
+            return "labels differ from in-process ones"
+        return None
+
+    def no_outputs(self, description: dict[str, Any]) -> np.ndarray:
+        return np.zeros((0, len(description["classes"])), dtype=np.float64)
+
+    def output_columns(self, outputs: np.ndarray, description: dict[str, Any]) -> dict[str, Any]:
+        """The label (the model's own rule: argmax, or the threshold) and one probability per
+        class, named `probability_<class>`."""
+        classes = description["classes"]
+        matrix = self.probabilities(outputs, classes)
+        labels = np.asarray(classes)[self.predicted_codes(matrix, description)]
+        columns: dict[str, Any] = {"label": labels}
+        for i, name in enumerate(classes):
+            columns[f"probability_{name}"] = matrix[:, i]
+        return columns
 
     def score_columns(self, classes: list[Any]) -> list[int]:
         """Which classes' probabilities monitoring watches for drift."""

@@ -99,8 +99,6 @@ def train(
     with a failed status that says why, and the caller exits non-zero.
     """
     serving_on = settings.serving.check or check_requirements
-    if serving_on:
-        tasks.require_supported(settings.plugin(), "checking the serving contract of")
     with (
         terminable() as termination,
         WarmServers(_serving_options(settings, check_requirements), enabled=serving_on) as warm,
