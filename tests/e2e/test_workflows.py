@@ -3,8 +3,9 @@
 `.github/workflows/pr.yml` (job `checks`), `pr-comment.yml` and `promote.yml` run in host mode
 against a real `mlflow server` on 127.0.0.1 and a fake of GitHub's REST API, in a clone of the
 working tree whose commits play the pull requests. The clone first adopts the tests' own model
-plug-in (`support.diabetes`) the way a team adopts the template: data files and configuration
-only, so the scenario holds for any model.
+plug-in (`support.diabetes`) the way a team adopts the template (`support.adoption`): data files
+and its own configuration in place of the example's tables, so the scenario holds for any
+model and after the example is deleted. `alpha` is the adopter's own Lasso's.
 
 1. PR #1 (a docs change) is green and gets one report comment; its merge makes its version the
    first champion.
@@ -36,7 +37,6 @@ import pytest
 from mlgate.config import Settings, load_settings
 from mlgate.registry import versions as registry
 from mlgate.report.document import Report, load_report
-from support import diabetes
 from support.act import (
     FAKE_TOKEN,
     ActResult,
@@ -50,6 +50,7 @@ from support.act import (
     merge_branch,
     switch,
 )
+from support.adoption import adopted_files
 from support.github_api import BOT_LOGIN, FakeGitHub
 from support.mlflow_server import MlflowServer
 from support.team_server import ADMIN, PR_USER, PROMOTE_USER, TeamServer
@@ -63,11 +64,7 @@ PROMOTE_WORKFLOW = ".github/workflows/promote.yml"
 PR_JOB, COMMENT_JOB, PROMOTE_JOB = "checks", "comment", "promote"
 PR_STEPS = ("Install", "Lint", "Tests", "Train and compare", "Report", "Upload report")
 RUN_TIMEOUT = 600
-DATA_TABLE = "tool.mlgate.data"
 MODEL_TABLE = "tool.mlgate.model"
-OPTIONS_TABLE = "tool.mlgate.model.options"
-GATE_TABLE = "tool.mlgate.gate"
-TRACKING_TABLE = "tool.mlgate.tracking"
 # The plug-in's package is importable the way a team's installed package would be.
 PLUGIN_ENV = {"PYTHONPATH": "tests"}
 
@@ -284,27 +281,10 @@ def repository(act_session: ActSession, mlflow_server: MlflowServer) -> Iterator
 
 
 def adopt(repo: Path, name: str, *, production: str | None = None) -> None:
-    """Commit the adoption of the tests' plug-in on main: data, configuration, names."""
-    train, validation = diabetes.write_months(repo / "data")
-    text = (repo / "pyproject.toml").read_text(encoding="utf-8")
-    for key, path in (("train", train), ("validation", validation)):
-        text = set_toml_value(text, DATA_TABLE, key, f'"{path.relative_to(repo)}"')
-    text = set_toml_value(text, MODEL_TABLE, "plugin", f'"{diabetes.REFERENCE}"')
-    text = set_toml_value(text, MODEL_TABLE, "params", f"{{ alpha = {CONFIGURED_ALPHA} }}")
-    text = drop_toml_table(text, OPTIONS_TABLE)
-    text = set_toml_value(
-        text, GATE_TABLE, "bounds", "{ root_mean_squared_error = { max = 80.0 } }"
-    )
-    for key in ("experiment", "registered_model"):
-        text = set_toml_value(text, TRACKING_TABLE, key, f'"{name}"')
-    if production is not None:
-        text = text.replace(
-            f'registered_model = "{name}"\n',
-            f'registered_model = "{name}"\nproduction_model = "{production}"\n',
-        )
-    files: dict[str, str | bytes] = {"pyproject.toml": text}
-    for path in (train, validation):
-        files[str(path.relative_to(repo))] = path.read_bytes()
+    """Commit the adoption of the tests' plug-in on main, as docs/adopt.md says: its data, and
+    its own tables in place of the example's (nothing of the example's is edited)."""
+    params = {"alpha": CONFIGURED_ALPHA}
+    files = adopted_files(repo, name, params=params, production=production)
     commit_files(repo, files, "Adopt the template for our own model")
 
 
@@ -324,20 +304,6 @@ def set_toml_value(text: str, table: str, key: str, value: str) -> str:
     assert len(hits) == 1, f"expected one `{key} =` line in [{table}], found {len(hits)}"
     lines[hits[0]] = f"{key} = {value}\n"
     return "".join(lines)
-
-
-def drop_toml_table(text: str, table: str) -> str:
-    """Remove `[table]` and its keys (TOML source), as a team deletes the example's options."""
-    out, inside, found = [], False, False
-    for line in text.splitlines(keepends=True):
-        stripped = line.strip()
-        if stripped.startswith("["):
-            inside = stripped == f"[{table}]"
-            found |= inside
-        if not inside:
-            out.append(line)
-    assert found, f"no [{table}] table"
-    return "".join(out)
 
 
 def with_alpha(repo: Path, alpha: float) -> dict[str, str]:

@@ -206,3 +206,17 @@ def test_sigterm_stops_the_command_and_exits_143(
         process.stderr.close()
     assert _gone(int(pid_file.read_text()))
     assert list(target.parent.iterdir()) == []
+
+
+def test_the_monitor_workflow_fetches_with_the_command_and_monitors_that_file() -> None:
+    import yaml
+
+    workflow = Path(__file__).resolve().parents[3] / ".github" / "workflows" / "monitor.yml"
+    steps = yaml.safe_load(workflow.read_text(encoding="utf-8"))["jobs"]["monitor"]["steps"]
+    runs = [step.get("run", "") for step in steps]
+    (fetch,) = [i for i, run in enumerate(runs) if "mlgate fetch-current" in run]
+    (monitor,) = [i for i, run in enumerate(runs) if "mlgate monitor " in run]
+    assert fetch < monitor
+    assert "--out data/current.parquet" in runs[fetch]
+    assert "--current data/current.parquet" in runs[monitor]
+    assert not [run for run in runs if "python " in run or "scripts/" in run], runs
