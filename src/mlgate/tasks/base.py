@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from mlgate.contract import Dataset
 
 SERVED_TOLERANCE = 1e-9
-"""How far a served output may be from the in-process one (JSON round-trips floats)."""
+"""How far a served output may be from the in-process one (floats pass through JSON text)."""
 
 METADATA_KEY = "mlgate"
 """Where the logged model's MLmodel file records its task (and, for classifiers, its classes
