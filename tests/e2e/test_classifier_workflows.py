@@ -13,8 +13,11 @@ Expectations come from the reports the runs uploaded and from MLflow, not from f
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -50,6 +53,25 @@ CASES = {
 }
 
 
+EXTRAS = {"lightgbm": "lightgbm>=4.5"}
+LOCK_TIMEOUT_S = 300
+
+
+def depend_on(repo: Path, text: str, requirement: str) -> dict[str, str | bytes]:
+    """`pyproject.toml` with `requirement` among the project's dependencies, and `uv.lock`
+    relocked for it (PyPI is asked for what the lock does not hold yet)."""
+    marker = "dependencies = [\n"
+    assert text.count(marker) >= 1
+    text = text.replace(marker, f"{marker}    {json.dumps(requirement)},\n", 1)
+    (repo / "pyproject.toml").write_text(text, encoding="utf-8")
+    uv = shutil.which("uv") or "uv"
+    done = subprocess.run(
+        [uv, "lock"], cwd=repo, capture_output=True, text=True, timeout=LOCK_TIMEOUT_S
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return {"pyproject.toml": text, "uv.lock": (repo / "uv.lock").read_bytes()}
+
+
 def tables(task: str, name: str, params: dict[str, int]) -> str:
     """The adopter's `[tool.mlgate]` tables for one of the tests' classifier plug-ins."""
     estimator, _, _, metric = CASES[task]
@@ -74,9 +96,13 @@ def world(
     name = f"classes-e2e-{uuid.uuid4().hex[:8]}"
     text = without_example_tables((repo / "pyproject.toml").read_text(encoding="utf-8"))
     train, validation = classifiers.write_months(repo / "data", task)
-    files: dict[str, str | bytes] = {
-        "pyproject.toml": text + "\n" + tables(task, name, CASES[task][1])
-    }
+    text += "\n" + tables(task, name, CASES[task][1])
+    files: dict[str, str | bytes] = {"pyproject.toml": text}
+    library = CASES[task][0].split(".")[0]
+    if library in EXTRAS:
+        # As the adopt page says: the library becomes a dependency of the project, relocked,
+        # so every workflow's install (promotion's `--no-dev` one too) carries it.
+        files.update(depend_on(repo, text, EXTRAS[library]))
     for path in (train, validation):
         files[path.relative_to(repo).as_posix()] = path.read_bytes()
     commit_files(repo, files, "Adopt the template for our classifier")

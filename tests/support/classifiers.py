@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import uuid
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -21,7 +21,9 @@ import pyarrow.parquet as pq
 
 from mlgate.contract import Dataset, ModelPlugin, Target, TaskName, WatchedFeature
 from mlgate.errors import UserError
-from support.project import Project
+
+if TYPE_CHECKING:
+    from support.project import Project
 
 SEED = 20
 TRAIN_SHARE = 0.7
@@ -153,6 +155,8 @@ def project(
     name: str | None = None,
 ) -> Project:
     """A project folder for a classifier plug-in; its names unique unless `name` is given."""
+    from support.project import Project  # the tests' helper; the plug-in itself needs no pytest
+
     made = Project(root, uri, name or f"models-{uuid.uuid4().hex[:8]}")
     root.mkdir(parents=True, exist_ok=True)
     write_months(root / "data", task, validation=validation)
