@@ -8,7 +8,6 @@
    same trials, same pruning), so the difference is the tracking.
 
 Usage: uv run python scripts/benchmark_tuning.py [--trials 30] [--repeats 3]
-Also run by `uv run python scripts/benchmark.py --tuning`.
 """
 
 from __future__ import annotations
@@ -49,16 +48,18 @@ def pr_time(trials: int, folder: Path) -> tuple[float, str]:
 
 def search_time(trials: int, tracked_uri: str | None, name: str) -> tuple[float, float, int]:
     """(search seconds, seconds spent in tracking, trials) for one study."""
+    from mlgate import tasks
     from mlgate.tracking import connection as tracking
     from mlgate.tuning import search
-    from mlgate.tuning.job import effective
+    from mlgate.tuning.job import effective, with_metric
     from mlgate.tuning.objective import Objective
     from mlgate.tuning.tracking import StudyRuns
 
     settings = _settings()
-    config = effective(settings.tuning, trials=trials)
-    settings = settings.model_copy(update={"tuning": config})
     plugin = settings.plugin()
+    config = effective(settings.tuning, trials=trials)
+    config = with_metric(config, settings.gate.metric, tasks.for_plugin(plugin))
+    settings = settings.model_copy(update={"tuning": config})
     data = plugin.load(settings.data_path("train"))
     study = search.open_study(config, storage_url=None, name=name)
     spent = [0.0]

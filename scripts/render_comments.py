@@ -517,6 +517,77 @@ def truncated() -> Report:
     return Report.model_validate(report)
 
 
+CLASSIFIER = "lightgbm.LGBMClassifier"
+
+
+def _breakdown(seed: int, skill: float) -> dict[str, Any]:
+    """A binary model's breakdown on 2,000 generated rows (a quarter positive), computed by the
+    binary task as training computes it; `skill` separates the classes."""
+    import numpy as np
+    import pandas as pd
+
+    from mlgate import tasks
+
+    rng = np.random.default_rng(seed)
+    truth = rng.random(2_000) < 0.25
+    logit = rng.normal(size=truth.size) + np.where(truth, skill, -skill)
+    positive = 1 / (1 + np.exp(-logit))
+    record = {"task": "binary", "classes": ["no", "yes"], "decision_threshold": 0.4}
+    target = pd.Series(np.where(truth, "yes", "no"))
+    proba = np.column_stack([1 - positive, positive])
+    return tasks.adapter("binary").breakdown(target, proba, record) or {}
+
+
+def classifier() -> Report:
+    """A binary LightGBM candidate against a weaker champion: the classes section."""
+    mine = {"roc_auc": 0.912, "average_precision": 0.803, "log_loss": 0.318,
+            "brier_score": 0.094, "f1_score": 0.741, "precision_score": 0.702,
+            "recall_score": 0.785, "accuracy_score": 0.862, "train_log_loss": 0.287}  # fmt: skip
+    theirs = {"roc_auc": 0.874, "average_precision": 0.731, "log_loss": 0.366,
+              "brier_score": 0.109, "f1_score": 0.688, "precision_score": 0.671,
+              "recall_score": 0.706, "accuracy_score": 0.838}  # fmt: skip
+    data = _base(47, "6", mine)
+    data["model"] = {"title": "Churn model", "target": "churned", "target_label": "Churned"}
+    data["candidate"]["estimator"] = CLASSIFIER
+    data["candidate"]["params"] = {"estimator": CLASSIFIER, "classifier__n_estimators": 300}
+    data["candidate"]["breakdown"] = _breakdown(7, 1.4)
+    data["champion"] = {
+        **_champion(theirs),
+        "estimator": "sklearn.linear_model.LogisticRegression",
+        "params": {"estimator": "sklearn.linear_model.LogisticRegression"},
+        "recorded_metrics": {"roc_auc": 0.869},
+        "breakdown": _breakdown(7, 1.1),
+    }
+    data["deltas"] = {
+        key: {
+            "candidate": mine[key],
+            "champion": theirs[key],
+            "absolute": mine[key] - theirs[key],
+            "relative": (mine[key] - theirs[key]) / theirs[key],
+            "better": (mine[key] > theirs[key]) == (key not in ("log_loss", "brier_score")),
+        }
+        for key in theirs
+    }
+    data["data"] = [
+        {**d, "path": f"data/accounts-{d['role']}.parquet", "rows_raw": 2_000, "rows": 2_000}
+        for d in data["data"]
+    ]
+    data["gate"] = {
+        "metric": "roc_auc",
+        "greater_is_better": True,
+        "relative_tolerance": 0.0,
+        "bounds": {"roc_auc": {"min": 0.8}},
+        "passed": True,
+        "baseline": "champion",
+        "reasons": [
+            "pass: ROC AUC 0.912 is 4.3% better than champion v3 (0.874; higher is better); "
+            "tolerance 0.0% worse",
+            "pass: ROC AUC 0.912 \u2265 bound 0.8",
+        ],
+    }
+    return Report.model_validate(data)
+
+
 EXAMPLES: dict[str, Callable[[], Report]] = {
     "first-model": first_model,
     "better": better,
@@ -524,6 +595,7 @@ EXAMPLES: dict[str, Callable[[], Report]] = {
     "failed": failed_run,
     "tuning": tuning_pr,
     "truncated": truncated,
+    "classifier": classifier,
 }
 
 

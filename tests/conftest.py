@@ -1,7 +1,7 @@
 """Shared fixtures: git repos, event files, pyproject files and a real MLflow server.
 
-The example model's data fixtures (synthetic TLC months) live in `support.tlc` and are used by
-the tests of the example plug-in and of the scripts; the lifecycle tests use `support.diabetes`.
+The example model's data fixtures (synthetic months in its data's schema) are the example's own,
+used by `tests/green_taxi/` only; the lifecycle tests use `support.diabetes`.
 """
 
 from __future__ import annotations

@@ -126,7 +126,7 @@ def models_of(annotation: Any) -> list[type[BaseModel]]:
 def section(model: type[BaseModel], title: str) -> list[str]:
     lines = [f"## {title}", ""]
     doc = inspect.getdoc(model)
-    if doc and model.__module__ == config.__name__ and model.__doc__ is not None:
+    if doc and model.__module__.startswith("mlgate.") and model.__doc__ is not None:
         lines += [doc, ""]
     lines += ["| Key | Type | Default | Constraints |", "|---|---|---|---|"]
     for name, field in model.model_fields.items():

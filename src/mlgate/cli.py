@@ -169,6 +169,22 @@ def _parser() -> argparse.ArgumentParser:
         "--out", type=Path, help="folder for monitoring.json and .md (default: reports/monitoring)"
     )
 
+    fetch = commands.add_parser(
+        "fetch-current",
+        help="run the [tool.mlgate.monitoring.current] command for one month and leave its "
+        "data at --out (nothing is written when the command fails or times out)",
+    )
+    fetch.add_argument(
+        "--month",
+        help="YYYY-MM (default, or empty: monitoring.current.months_back months ago, UTC)",
+    )
+    fetch.add_argument(
+        "--out",
+        type=Path,
+        default=Path("data/current.parquet"),
+        help="the file to leave the data in (default: data/current.parquet)",
+    )
+
     drift_issue = commands.add_parser(
         "drift-issue",
         help="keep one open issue labelled model-drift: open or update it on drift, comment "
@@ -642,6 +658,20 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     return EXIT_DRIFT if report.drift else 0
 
 
+def cmd_fetch_current(args: argparse.Namespace) -> int:
+    from mlgate.monitoring.current import fetch_current, month_to_fetch
+
+    settings = _settings(args)
+    source = getattr(args, "config", None) or settings.root / "pyproject.toml"
+    current = settings.monitoring.current
+    month = month_to_fetch(args.month, current.months_back) if current is not None else ""
+    out = fetch_current(
+        current, args.out, month, cwd=settings.root, source=str(source), say=progress.say
+    )
+    print(out)
+    return 0
+
+
 def cmd_drift_issue(args: argparse.Namespace) -> int:
     from mlgate.github.client import GitHubClient
     from mlgate.github.issues import sync_drift_issue
@@ -718,6 +748,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {
+    "fetch-current": cmd_fetch_current,
     "train": cmd_train,
     "report": cmd_report,
     "comment": cmd_comment,

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from mlgate.errors import UserError
+from mlgate.monitoring.current import CurrentDataConfig
 from mlgate.report.document import GREATER_IS_BETTER
 
 if TYPE_CHECKING:
@@ -226,8 +227,8 @@ class MonitoringConfig(_Section):
     PSI is the effect size (0.1 warns, 0.25 alerts by the usual convention). KS and chi-square
     alert only when their p-value is below `p_value` *and* their effect size (the KS statistic,
     Cramér's V) reaches its floor: with a month of rows a significance test alone flags
-    differences too small to matter. Quality shares and RMSE are compared with the reference
-    and the champion's recorded validation RMSE within the tolerances.
+    differences too small to matter. Quality shares and the gate metric are compared with the
+    reference and the champion's recorded validation value within the tolerances.
     """
 
     psi_warn: float = Field(default=0.1, gt=0)
@@ -244,6 +245,7 @@ class MonitoringConfig(_Section):
     experiment: str | None = None  # default: "<tracking.experiment>-monitoring"
     issue_label: str = Field(default="model-drift", min_length=1, max_length=50)
     issue_title: str = Field(default="Model drift detected", min_length=1, max_length=200)
+    current: CurrentDataConfig | None = None  # what `mlgate fetch-current` runs
 
     @model_validator(mode="after")
     def _warn_below_alert(self) -> MonitoringConfig:
@@ -342,10 +344,8 @@ class TuningConfig(_Section):
     n_trials: int = Field(default=30, gt=0, le=10_000)
     timeout_s: float | None = Field(default=None, gt=0)
     cv_folds: int = Field(default=3, ge=2, le=20)
-    cv: Literal["kfold", "time-ordered"] = "kfold"
-    metric: Literal["root_mean_squared_error", "mean_absolute_error", "r2_score"] = (
-        "root_mean_squared_error"
-    )
+    cv: Literal["kfold", "time-ordered"] = "kfold"  # kfold is stratified for classifiers
+    metric: str | None = None  # default: the gate's metric; any metric of the plug-in's task
     pruning: bool = True
     space: dict[str, Dimension] = {}
 
@@ -379,6 +379,19 @@ class TuningConfig(_Section):
         if self.enabled and not self.space:
             raise ValueError("space: tuning is enabled but the search space is empty")
         return self
+
+    @field_validator("metric")
+    @classmethod
+    def _known_metric(cls, value: str | None) -> str | None:
+        """Any validation metric of the table; which task it belongs to is checked by `tune`."""
+        if value is None:
+            return None
+        if value.startswith("train_") and value in GREATER_IS_BETTER:
+            raise ValueError(f"{value!r} is scored on the training rows; use a validation metric")
+        if value not in GREATER_IS_BETTER:
+            known = ", ".join(m for m in GREATER_IS_BETTER if not m.startswith("train_"))
+            raise ValueError(f"unknown metric {value!r}; choose one of: {known}")
+        return value
 
 
 class ServingConfig(_Section):

@@ -170,6 +170,21 @@ def load_plugin(reference: str, options: dict[str, Any]) -> ModelPlugin:
             f"{where} {reference!r}: {attribute}.task must be one of "
             f"{', '.join(get_args(TaskName))}, got {task!r}"
         )
+    if not isinstance(getattr(cls, "title", None), str):
+        raise UserError(
+            f"{where} {reference!r}: {attribute}.title must be the report's title (a string), "
+            f"got {getattr(cls, 'title', None)!r}"
+        )
+    if not isinstance(getattr(cls, "target", None), Target):
+        raise UserError(
+            f"{where} {reference!r}: {attribute}.target must be a mlgate.contract.Target, "
+            f"got {getattr(cls, 'target', None)!r}"
+        )
+    abstract = sorted(getattr(cls, "__abstractmethods__", ()))
+    if abstract:
+        raise UserError(
+            f"{where} {reference!r}: {attribute} does not implement {', '.join(abstract)}"
+        )
     try:
         parsed = cls.Options.model_validate(options)
     except ValidationError as exc:

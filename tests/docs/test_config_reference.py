@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from mlgate import config
 from mlgate.errors import UserError
+from mlgate.monitoring.current import CurrentDataConfig
 from support.docs import ROOT
 
 
@@ -39,7 +40,7 @@ def sections() -> list[tuple[str, type[BaseModel]]]:
         if name != "root"
     ]
     nested = [(m.__name__, m) for m in (config.Bound, config.FloatRange, config.IntRange)]
-    return [*top, *nested, ("Choice", config.Choice)]
+    return [*top, *nested, ("Choice", config.Choice), ("CurrentDataConfig", CurrentDataConfig)]
 
 
 def table(title: str) -> dict[str, list[str]]:

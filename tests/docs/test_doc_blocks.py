@@ -75,10 +75,11 @@ def ci_commands() -> list[list[str]]:
     [
         shell_block("CONTRIBUTING.md", "checks"),
         shell_block("docs/how-it-works.md", "checks"),
+        shell_block("docs/adopt.md", "checks"),
         # The Quickstart's test command; its `train` is run by test_doc_commands.py.
         "\n".join(commands(shell_block("README.md", "quickstart"))[1:]),
     ],
-    ids=["contributing", "how-it-works", "quickstart"],
+    ids=["contributing", "how-it-works", "adopt", "quickstart"],
 )
 def test_the_check_commands_are_the_ones_ci_runs(block: str) -> None:
     """The checks a contributor is told to run are CI's own (CI may add flags after them)."""

@@ -115,7 +115,8 @@ def background(
 def champion(root: Path, model: str) -> str:
     from mlflow import MlflowClient
 
-    client = MlflowClient(tracking_uri=f"sqlite:///{root / 'mlflow.db'}")
+    uri = f"sqlite:///{root / 'mlflow.db'}"  # both, so no registry set by another test leaks in
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     return str(client.get_model_version_by_alias(model, "champion").version)
 
 

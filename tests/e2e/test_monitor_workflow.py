@@ -1,93 +1,69 @@
 """`.github/workflows/monitor.yml` under act: one `model-drift` issue across three months.
 
-A champion is trained on the committed sample and promoted on a real `mlflow server`; a local
-HTTP server plays the TLC file host (the workflow's `TLC_BASE_URL` variable); the fake GitHub
-API holds the issues. Month 1 drifts (longer trips): the issue is opened. Month 2 drifts
-differently (a new zone mix): the same issue is updated. Month 3 looks like the training data:
-the issue gets a comment and is closed. A pull request carrying the label is never touched.
+The clone adopts the tests' own plug-in (`support.diabetes`) as docs/adopt.md says, with a
+`[tool.mlgate.monitoring.current]` command that copies the asked month from months committed in
+`data/monthly/`. A champion is trained on the adopted sample and promoted on a real
+`mlflow server`; the fake GitHub API holds the issues. Month 1 drifts (heavier patients): the
+issue is opened. Month 2 drifts differently (one sex only): the same issue is updated. Month 3
+is drawn from the training rows: the issue gets a comment and is closed. A pull request
+carrying the label is never touched.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import re
-import sys
-import threading
+import io
 import uuid
-from collections.abc import Iterator
 from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from mlgate.cli import main
 from mlgate.monitoring.document import load_monitoring
+from support import diabetes
 from support.act import FAKE_TOKEN, ActResult, ActSession, commit_files
+from support.adoption import adopted_files
 from support.github_api import FakeGitHub
 from support.mlflow_server import MlflowServer
 
 WORKFLOW = ".github/workflows/monitor.yml"
 LABEL = "model-drift"
-ROWS = 20_000
-MONTHS = {  # month -> the drift the TLC stand-in serves for it
-    "2024-01": {"distance_scale": 1.5},
-    "2024-02": {"zone_mix": 0.5},
-    "2024-03": {},
-}
+MONTHLY = "data/monthly"
+# The plug-in's package is importable the way a team's installed package would be.
+PLUGIN_ENV = {"PYTHONPATH": "tests"}
 
 
-def _make_sample(repo: Path):
-    spec = importlib.util.spec_from_file_location(
-        "_e2e_make_sample", repo / "scripts/make_sample.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+def months() -> dict[str, pd.DataFrame]:
+    """Three months of rows resampled from the training rows: two drifted, one not."""
+    train = diabetes.frame().iloc[: diabetes.TRAIN_ROWS]
+
+    def resample(seed: int) -> pd.DataFrame:
+        return train.sample(n=len(train), replace=True, random_state=seed).reset_index(drop=True)
+
+    heavier = resample(1)
+    heavier["bmi"] += 0.06
+    one_sex = resample(2)
+    one_sex["sex"] = one_sex["sex"].max()
+    return {"2024-01": heavier, "2024-02": one_sex, "2024-03": resample(3)}
 
 
-@pytest.fixture
-def tlc_host(tmp_path: Path, act_session: ActSession) -> Iterator[str]:
-    """Serves synthetic months (shifted as MONTHS says) like the TLC file host."""
-    make_sample = _make_sample(act_session.repo_dir)
-    folder = tmp_path / "tlc" / "trip-data"
-    for seed, (month, shift) in enumerate(MONTHS.items(), start=7):
-        make_sample.write_month(
-            folder / f"green_tripdata_{month}.parquet",
-            month,
-            ROWS,
-            seed,
-            shift=make_sample.Shift(**shift),
-        )
-    handler = partial(SimpleHTTPRequestHandler, directory=str(folder.parent))
-    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/trip-data"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+def _parquet(frame: pd.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    return buffer.getvalue()
 
 
 @pytest.fixture
 def champion(
     act_session: ActSession, mlflow_server: MlflowServer, monkeypatch: pytest.MonkeyPatch
 ) -> str:
-    """Train on the committed sample and promote v1, with names of our own on the server."""
+    """Adopt the tests' plug-in with names of our own, train on its sample and promote v1."""
     repo = act_session.repo_dir
     name = f"mlgate-monitor-{uuid.uuid4().hex[:8]}"
+    files = adopted_files(repo, name, monthly=MONTHLY)
+    files.update({f"{MONTHLY}/{m}.parquet": _parquet(f) for m, f in months().items()})
+    commit_files(repo, files, "Adopt the template for our own model, with monthly data")
     config = repo / "pyproject.toml"
-    text = config.read_text(encoding="utf-8")
-    for key in ("experiment", "registered_model"):
-        text, count = re.subn(rf'(?m)^{key} = ".*"$', f'{key} = "{name}"', text, count=1)
-        assert count == 1, key
-    commit_files(repo, {"pyproject.toml": text}, "Use a registered model of our own")
     monkeypatch.chdir(repo)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.url)
     assert main(["--config", str(config), "train"]) == 0
@@ -95,16 +71,14 @@ def champion(
     return name
 
 
-def run_month(
-    session: ActSession, github: FakeGitHub, mlflow_url: str, tlc: str, month: str
-) -> ActResult:
+def run_month(session: ActSession, github: FakeGitHub, mlflow_url: str, month: str) -> ActResult:
     result = session.run(
         "workflow_dispatch",
         {"inputs": {"month": month}, "ref": "refs/heads/main"},
         workflow=WORKFLOW,
         api_url=github.url,
         secrets={"MLFLOW_TRACKING_URI": mlflow_url},
-        vars={"TLC_BASE_URL": tlc},
+        env=PLUGIN_ENV,
         timeout=600,
     )
     assert not result.timed_out, result.describe()
@@ -119,11 +93,10 @@ def test_monitor_workflow_keeps_one_drift_issue(
     act_session: ActSession,
     mlflow_server: MlflowServer,
     champion: str,
-    tlc_host: str,
 ) -> None:
     with FakeGitHub(token=FAKE_TOKEN) as github:
         github.add_pull(1, "a" * 40, labels=[LABEL])
-        run = partial(run_month, act_session, github, mlflow_server.url, tlc_host)
+        run = partial(run_month, act_session, github, mlflow_server.url)
 
         first = run("2024-01")
         assert not first.ok
@@ -132,11 +105,11 @@ def test_monitor_workflow_keeps_one_drift_issue(
             act_session.artifact_dir(first.run_id, "monitoring-report") / "monitoring.json"
         )
         assert report.drift
-        assert "trip_distance" in report.drifted_subjects
+        assert "bmi" in report.drifted_subjects
         assert report.champion.version == "1"
         [issue] = drift_issues(github)
         assert issue["state"] == "open"
-        assert "trip_distance" in issue["body"]
+        assert "bmi" in issue["body"]
         assert any("Drift detected" in text for text in first.summaries.values())
 
         second = run("2024-02")
@@ -144,7 +117,7 @@ def test_monitor_workflow_keeps_one_drift_issue(
         [updated] = drift_issues(github)
         assert updated["number"] == issue["number"]
         assert updated["state"] == "open"
-        assert "PULocationID" in updated["body"]
+        assert "sex" in updated["body"]
         assert "Still drifting" in github.comments(issue["number"])[-1]["body"]
 
         third = run("2024-03")

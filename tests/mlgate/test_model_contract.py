@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from mlgate.config import Settings
-from mlgate.contract import Dataset, ModelPlugin, load_plugin
+from mlgate.contract import Dataset, ModelPlugin, Target, load_plugin
 from mlgate.errors import UserError
 from support import diabetes
 
@@ -139,3 +139,29 @@ def test_a_plugin_without_a_usable_name_is_refused(
         load_plugin(f"{diabetes.__name__}:Broken", {})
     assert "\n" not in str(error.value)
     assert "Broken.name must be a short lowercase name" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("attributes", "message"),
+    [
+        ({"title": None}, "Broken.title must be the report's title"),
+        ({"title": 3}, "Broken.title must be the report's title"),
+        ({"target": "duration"}, "Broken.target must be a mlgate.contract.Target"),
+        ({"load": None}, "Broken does not implement feature_steps, load"),
+    ],
+    ids=["no-title", "title-not-text", "target-not-a-target", "abstract-load"],
+)
+def test_a_plugin_missing_part_of_the_contract_is_refused_before_any_work(
+    attributes: dict[str, object], message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = type("Broken", (diabetes.Diabetes,), attributes)
+    if attributes.get("load", "") is None:
+        # As a plug-in that never wrote `load`: the method is still abstract.
+        broken = type(
+            "Broken", (ModelPlugin,), {"name": "b", "title": "t", "target": Target("y", "", "Y")}
+        )
+    monkeypatch.setattr(sys.modules[diabetes.__name__], "Broken", broken, raising=False)
+    with pytest.raises(UserError) as error:
+        load_plugin(f"{diabetes.__name__}:Broken", {})
+    assert "\n" not in str(error.value)
+    assert message in str(error.value)

@@ -21,6 +21,7 @@ VERDICTS = {
     "failed": "\u274c The workflow failed at step tests: nothing was registered",
     "tuning": "\u2705 Would be promoted on merge",
     "truncated": "\u2705 Would be promoted on merge",
+    "classifier": "\u2705 Would be promoted on merge: the quality gate passed against champion v3.",
 }
 
 
@@ -73,10 +74,32 @@ def test_metrics_table_has_a_row_per_metric(pages, name):
 def test_charts_render_without_mermaid_errors(pages, name):
     report, blocks, status = pages[name]
     assert status["errors"] == []
-    charts = (1 if len(report.history) else 0) + (1 if report.tuning else 0)
+    breakdown = report.candidate.breakdown if report.candidate else None
+    curves = 2 if breakdown is not None and breakdown.roc is not None else 0
+    charts = (1 if len(report.history) else 0) + (1 if report.tuning else 0) + curves
     assert status["diagrams"] == status["rendered"] == charts
     assert sum(block.svgs for block in blocks) == charts
     assert not any(block.tag == "pre" for block in blocks)  # no chart left as source
+
+
+def test_a_classifier_shows_its_classes_matrices_and_curves(pages):
+    report, blocks, _ = pages["classifier"]
+    heading = next(i for i, b in enumerate(blocks) if b.tag == "h4" and b.text == "Classes")
+    balance, note, matrix = blocks[heading + 1 : heading + 4]
+    classes = report.candidate.breakdown.classes
+    assert balance.tag == "table"
+    assert [row[0] for row in balance.rows] == sorted(
+        classes, key=lambda c: -report.candidate.breakdown.per_class[classes.index(c)].support
+    )
+    assert note.text.startswith("Confusion matrix on the validation rows")
+    assert matrix.tag == "table"
+    mine, theirs = report.candidate.breakdown.confusion, report.champion.breakdown.confusion
+    width = len(classes)
+    for row, expected_mine, expected_theirs in zip(matrix.rows, mine, theirs, strict=True):
+        assert [int(c.replace(",", "")) for c in row[1 : width + 1]] == expected_mine
+        assert [int(c.replace(",", "")) for c in row[width + 2 :]] == expected_theirs
+    titles = [b.text for b in blocks[heading:] if b.tag == "p" and "curve:" in b.text]
+    assert [t.split(":")[0] for t in titles] == ["ROC curve", "Precision-recall curve"]
 
 
 def test_truncated_example_sheds_the_data_and_says_so(pages):

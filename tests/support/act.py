@@ -70,7 +70,7 @@ Workspace, checkout, files
 Environment
 * Host-mode steps inherit act's own environment and run in a pseudo-terminal even when
   act's stdin is not one (git would colour and page). The harness therefore starts act
-  with a cleaned environment: no VIRTUAL_ENV/UV_*/GITHUB_*/RUNNER_*/MLFLOW_*/PYTEST_*
+  with a cleaned environment: no VIRTUAL_ENV/UV_*/GITHUB_*/RUNNER_*/MLFLOW_*/PYTEST_*/MLGATE_*
   from the calling process, the calling .venv removed from PATH, PYTHONDONTWRITEBYTECODE
   dropped (runners do not set it; with it every import of mlflow recompiles, ~17 s), an
   isolated HOME and XDG folders, NO_COLOR=1, TERM=dumb, GIT_PAGER=cat, no stdin.
@@ -153,7 +153,16 @@ def local_repository_args(workflow_texts: Iterable[str]) -> list[str]:
     return args
 
 
-DROPPED_ENV_PREFIXES = ("GITHUB_", "RUNNER_", "ACTIONS_", "INPUT_", "UV_", "MLFLOW_", "PYTEST_")
+DROPPED_ENV_PREFIXES = (
+    "GITHUB_",
+    "RUNNER_",
+    "ACTIONS_",
+    "INPUT_",
+    "UV_",
+    "MLFLOW_",
+    "PYTEST_",
+    "MLGATE_",  # .ci/run's requirements on the test machine, which a runner does not have
+)
 DROPPED_ENV = {
     "VIRTUAL_ENV",
     "UV",

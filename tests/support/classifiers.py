@@ -12,16 +12,18 @@ from __future__ import annotations
 import re
 import uuid
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from mlgate.contract import Dataset, ModelPlugin, Target, TaskName
+from mlgate.contract import Dataset, ModelPlugin, Target, TaskName, WatchedFeature
 from mlgate.errors import UserError
-from support.project import Project
+
+if TYPE_CHECKING:
+    from support.project import Project
 
 SEED = 20
 TRAIN_SHARE = 0.7
@@ -82,6 +84,10 @@ class BreastCancer(_Table):
     task: ClassVar[TaskName] = "binary"
     target: ClassVar[Target] = Target(name="diagnosis", unit="", label="Diagnosis")
     features: ClassVar[tuple[str, ...]] = tuple(c for c in _cancer().columns if c != "diagnosis")
+    watched: ClassVar[tuple[WatchedFeature, ...]] = (
+        WatchedFeature("mean_radius", "numeric", low=0.0),
+        WatchedFeature("mean_texture", "numeric", low=0.0),
+    )
 
 
 class Wine(_Table):
@@ -90,6 +96,10 @@ class Wine(_Table):
     task: ClassVar[TaskName] = "multiclass"
     target: ClassVar[Target] = Target(name="cultivar", unit="", label="Cultivar")
     features: ClassVar[tuple[str, ...]] = tuple(c for c in _wine().columns if c != "cultivar")
+    watched: ClassVar[tuple[WatchedFeature, ...]] = (
+        WatchedFeature("alcohol", "numeric", low=0.0),
+        WatchedFeature("color_intensity", "numeric", low=0.0),
+    )
 
 
 PLUGINS: dict[str, type[_Table]] = {"binary": BreastCancer, "multiclass": Wine}
@@ -145,6 +155,8 @@ def project(
     name: str | None = None,
 ) -> Project:
     """A project folder for a classifier plug-in; its names unique unless `name` is given."""
+    from support.project import Project  # the tests' helper; the plug-in itself needs no pytest
+
     made = Project(root, uri, name or f"models-{uuid.uuid4().hex[:8]}")
     root.mkdir(parents=True, exist_ok=True)
     write_months(root / "data", task, validation=validation)

@@ -8,36 +8,58 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from mlgate.config import MonitoringConfig
 from mlgate.contract import Dataset, WatchedFeature
 from mlgate.errors import UserError
 from mlgate.monitoring import stats
-from mlgate.monitoring.document import Check, Distribution
+from mlgate.monitoring.document import ChampionRef, Check, Distribution
+from mlgate.tasks.table import METRICS
 
-PREDICTION = "prediction"
+if TYPE_CHECKING:
+    from mlgate.tasks.base import Task
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """What the champion returned for both datasets, and the task that reads them."""
+
+    task: Task
+    description: dict[str, Any]  # the champion's own task record (classes, threshold)
+    reference: np.ndarray
+    current: np.ndarray
 
 
 def run_all(
     reference: Dataset,
     current: Dataset,
     watched: Sequence[WatchedFeature],
-    predictions: tuple[np.ndarray, np.ndarray],
-    recorded_rmse: float | None,
+    outputs: Outputs,
+    champion: ChampionRef,
     config: MonitoringConfig,
 ) -> tuple[list[Check], list[Distribution]]:
-    """Every check, in report order: features, prediction, data quality, performance."""
+    """Every check, in report order: features, the model's outputs, data quality, performance.
+
+    The task says which of its outputs to watch (a regressor's prediction; a classifier's
+    predicted class and probabilities), so no check here knows the task.
+    """
     results, distributions = feature_checks(reference, current, watched, config)
-    prediction_checks, prediction_shares = drift_checks(PREDICTION, "numeric", *predictions, config)
-    results += prediction_checks
-    distributions.append(prediction_shares)
-    results += quality_checks(reference, current, watched, config)
-    performance = performance_check(
-        current.target, predictions[1], recorded_rmse, config.performance_tolerance
+    task, description = outputs.task, outputs.description
+    pairs = zip(
+        task.monitored(outputs.reference, description),
+        task.monitored(outputs.current, description),
+        strict=True,
     )
+    for (subject, kind, ref), (_, _, cur) in pairs:
+        rows, shares = drift_checks(subject, kind, ref, cur, config, prediction=True)
+        results += rows
+        distributions.append(shares)
+    results += quality_checks(reference, current, watched, config)
+    performance = performance_check(current, outputs, champion, config.performance_tolerance)
     if performance is not None:
         results.append(performance)
     return results, distributions
@@ -49,8 +71,11 @@ def drift_checks(
     reference: np.ndarray,
     current: np.ndarray,
     config: MonitoringConfig,
+    *,
+    prediction: bool = False,
 ) -> tuple[list[Check], Distribution]:
-    """PSI plus KS (numeric, predictions) or chi-square (categorical) for one column."""
+    """PSI plus KS (numeric) or chi-square (categorical) for one column, or one of the
+    model's outputs (`prediction`)."""
     if kind == "categorical":
         binned = stats.categorical_bins(reference, current, config.top_k)
         test = stats.chi_square(reference, current, config.top_k)
@@ -61,7 +86,7 @@ def drift_checks(
         test = stats.ks(reference, current)
         name, floor, effect = "KS", config.ks_statistic, "KS statistic"
         psi_detail = f"over {len(binned.labels)} reference quantile bins"
-    check_kind = "prediction" if subject == PREDICTION else kind
+    check_kind = "prediction" if prediction else kind
     value = binned.psi
     psi_check = Check(
         kind=check_kind,
@@ -90,7 +115,7 @@ def drift_checks(
     )
     distribution = Distribution(
         subject=subject,
-        kind="prediction" if subject == PREDICTION else kind,  # type: ignore[arg-type]
+        kind=check_kind,  # type: ignore[arg-type]
         labels=binned.labels,
         reference=[float(x) for x in binned.reference],
         current=[float(x) for x in binned.current],
@@ -161,24 +186,39 @@ def quality_checks(
 
 
 def performance_check(
-    target: pd.Series, predictions: np.ndarray, recorded_rmse: float | None, tolerance: float
+    current: Dataset, outputs: Outputs, champion: ChampionRef, tolerance: float
 ) -> Check | None:
-    """RMSE on the current data against the champion's own validation RMSE, if both exist."""
-    actual = np.asarray(target, dtype=np.float64)
-    known = np.isfinite(actual)
-    if recorded_rmse is None or not math.isfinite(recorded_rmse) or not known.any():
+    """The gate metric on the labelled current rows against what the champion recorded on it
+    when it was trained, within `tolerance` (relative), in the metric's direction."""
+    recorded, name = champion.recorded, champion.metric
+    metric = METRICS.get(name)
+    if metric is None or recorded is None or not math.isfinite(recorded):
         return None
-    rmse = float(np.sqrt(np.mean((actual[known] - predictions[known]) ** 2)))
-    limit = recorded_rmse * (1 + tolerance)
+    known = outputs.task.labelled(current.target, outputs.description)
+    if not known.any():
+        return None
+    try:
+        value = outputs.task.score(
+            current.target[known], outputs.current[known], outputs.description
+        )[name]
+    except (KeyError, ValueError):  # a label set the metric cannot score (one class only)
+        return None
+    if metric.greater_is_better:
+        limit, comparison = recorded - abs(recorded) * tolerance, ">="
+        passed = value >= limit
+    else:
+        limit, comparison = recorded + abs(recorded) * tolerance, "<="
+        passed = value <= limit
     return Check(
         kind="performance",
-        subject=str(target.name),
-        test="RMSE",
-        statistic=rmse,
+        subject=str(current.target.name),
+        test=metric.label,
+        statistic=value,
         threshold=limit,
-        comparison="<=",
-        passed=rmse <= limit,
-        detail=f"champion's validation RMSE {recorded_rmse:.4g} + {tolerance:.0%}; "
+        comparison=comparison,
+        passed=passed,
+        detail=f"champion's validation {metric.label} {recorded:.4g} "
+        f"{'-' if metric.greater_is_better else '+'} {tolerance:.0%}; "
         f"{int(known.sum()):,} labelled rows",
     )
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from mlgate.errors import UserError
 from mlgate.report.document import read_regular, write_atomically
@@ -40,18 +40,28 @@ class ChampionRef(_Doc):
     version: str
     run_id: str | None = None
     model_uri: str
-    validation_rmse: float | None = None  # what the champion scored when it was trained
+    metric: str = "root_mean_squared_error"  # the gate metric, checked once labels arrive
+    recorded: float | None = None  # what the champion scored on it when it was trained
+
+    @model_validator(mode="before")
+    @classmethod
+    def _earlier_field(cls, raw: Any) -> Any:
+        """Documents of earlier releases recorded only the validation RMSE."""
+        if isinstance(raw, dict) and "validation_rmse" in raw:
+            raw = dict(raw)
+            raw.setdefault("recorded", raw.pop("validation_rmse"))
+        return raw
 
 
 class Check(_Doc):
     """One test: `passed` is `statistic` compared with `threshold` (as `comparison` says)."""
 
     kind: CheckKind
-    subject: str  # the feature, "prediction", or "target"
+    subject: str  # the feature, "prediction" (or a classifier's outputs), or the target
     test: str  # "PSI", "KS", "chi-square", "missing share", ...
     statistic: float | None
     threshold: float
-    comparison: Literal["<", "<="]  # passing means statistic `comparison` threshold
+    comparison: Literal["<", "<=", ">="]  # passing means statistic `comparison` threshold
     passed: bool
     warning: bool = False  # passed, but above the warning level
     p_value: float | None = None

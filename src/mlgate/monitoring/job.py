@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from mlgate import progress
+from mlgate import progress, tasks
 from mlgate.config import Settings
 from mlgate.contract import Dataset
 from mlgate.datafile import load_data
@@ -45,9 +45,6 @@ def monitor(
     """Compare `current_path` with the champion's training data (or `reference_path`)."""
     config = settings.monitoring
     plugin = settings.plugin()
-    from mlgate.tasks import require_supported
-
-    require_supported(plugin, "monitoring")
     if not plugin.watched:
         raise UserError(
             f"model plug-in {settings.model.plugin!r} watches no features "
@@ -68,13 +65,20 @@ def monitor(
 
     progress.say(f"scoring both with champion v{champion.version}")
     model = _load_model(champion)
-    ref_pred = _predict(model, ref, champion, config.prediction_batch)
-    cur_pred = _predict(model, current, champion, config.prediction_batch)
+    task = tasks.for_plugin(plugin)
+    try:
+        description = task.description_of(model)
+    except ValueError as exc:
+        raise UserError(f"champion v{champion.version}: {exc}") from None
+    outputs = checks.Outputs(
+        task,
+        description,
+        _outputs(model, ref, champion, config.prediction_batch),
+        _outputs(model, current, champion, config.prediction_batch),
+    )
 
     progress.say("running drift checks")
-    results, distributions = checks.run_all(
-        ref, current, plugin.watched, (ref_pred, cur_pred), champion.validation_rmse, config
-    )
+    results, distributions = checks.run_all(ref, current, plugin.watched, outputs, champion, config)
 
     lineage = collect(settings.root, env)
     report = MonitoringReport(
@@ -106,15 +110,16 @@ def _load_model(champion: ChampionRef):
     return model
 
 
-def _predict(model, data: Dataset, champion: ChampionRef, batch: int) -> np.ndarray:
-    """Predictions in batches, so a month of millions of rows is scored in bounded memory."""
+def _outputs(model, data: Dataset, champion: ChampionRef, batch: int) -> np.ndarray:
+    """What the model returns, in batches, so a month of millions of rows is scored in
+    bounded memory: one prediction per row, or one probability per class and row."""
     from mlgate.train import evaluation
 
     parts = []
     for start in range(0, data.rows, batch):
         chunk = data.features.iloc[start : start + batch]
         try:
-            parts.append(evaluation.predict(model, chunk))
+            parts.append(evaluation.outputs_of(model, chunk))
         except evaluation.NotComparableError as exc:
             raise UserError(
                 f"{data.path}: champion v{champion.version} cannot score it: {exc}"

@@ -59,7 +59,7 @@ def _verdict(report: MonitoringReport) -> str:
 def _failure(check: Check) -> str:
     stat = _number(check.statistic, check)
     limit = _number(check.threshold, check)
-    fails = "≥" if check.comparison == "<" else ">"
+    fails = {"<": "≥", "<=": ">", ">=": "<"}[check.comparison]
     p = f", p = {check.p_value:.2g}" if check.p_value is not None else ""
     return f"{_text(check.subject)}: {check.test} {stat} {fails} {limit}{p}"
 

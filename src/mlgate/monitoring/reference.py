@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 
 TRAINING_CONTEXT = "training"
 CONTEXT_TAG = "mlflow.data.context"
-VALIDATION_METRIC = "root_mean_squared_error"
 
 
 @dataclass(frozen=True)
@@ -49,14 +48,16 @@ def find_champion(client: MlflowClient, settings: Settings) -> ChampionRef:
             f"registered model {name!r} has no @{alias} version: monitoring compares new data "
             "with the champion's training data, so promote a model first"
         )
+    metric = settings.gate.metric
     recorded = None
     if current.run_id:
-        recorded = client.get_run(current.run_id).data.metrics.get(VALIDATION_METRIC)
+        recorded = client.get_run(current.run_id).data.metrics.get(metric)
     return ChampionRef(
         version=str(current.version),
         run_id=current.run_id,
         model_uri=f"models:/{name}/{current.version}",
-        validation_rmse=recorded,
+        metric=metric,
+        recorded=recorded,
     )
 
 

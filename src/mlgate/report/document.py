@@ -19,6 +19,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from mlgate.errors import UserError
+from mlgate.report.breakdown import Breakdown
 from mlgate.tasks.table import METRICS
 
 SCHEMA_VERSION = 1
@@ -78,6 +79,7 @@ class Candidate(_Doc):
     metrics: dict[str, float]
     model_size_bytes: int | None = Field(default=None, ge=0)
     latency: Latency | None = None
+    breakdown: Breakdown | None = None  # classifiers: on the validation rows
 
 
 class ServingCheck(_Doc):
@@ -152,6 +154,7 @@ class Champion(_Doc):
     data_digests: dict[str, str] = {}  # by role: "train", "validation"
     model_size_bytes: int | None = Field(default=None, ge=0)
     latency: Latency | None = None
+    breakdown: Breakdown | None = None  # classifiers: on the candidate's validation rows
 
 
 class Delta(_Doc):

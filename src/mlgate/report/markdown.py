@@ -40,6 +40,7 @@ KEEP: dict[str, int] = {
     "metrics": ESSENTIAL,
     "footer": 90,
     "links": 70,
+    "classes": 65,
     "serving": 60,
     "tuning": 55,
     "cost": 50,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlgate.report import format as fmt
-from mlgate.report import sections, sections_serving, sections_tuning
+from mlgate.report import sections, sections_classes, sections_serving, sections_tuning
 from mlgate.report.document import (
     GREATER_IS_BETTER,
     METRIC_LABELS,
@@ -61,6 +61,7 @@ def build(report: Report) -> dict[str, Any]:
         "title": title(report),
         "verdict": verdict(report),
         "metrics": metrics(report),
+        "classes": sections_classes.classes(report),
         "serving": sections_serving.serving(report),
         "tuning": sections_tuning.tuning(report),
         "hyperparameters": sections.hyperparameters(report),

@@ -1,4 +1,6 @@
-"""Batch scoring: a parquet file of raw records in, one prediction per record out.
+"""Batch scoring: a parquet file of raw records in, the model's answer per record out: a
+regressor's `prediction`, a classifier's `label` and `probability_<class>` columns (the task
+of the model's own record says which).
 
 The input is streamed in bounded batches (`ParquetFile.iter_batches`), so memory stays flat
 however many rows the file holds, and every row is scored: the plug-in's `raw_features` keeps
@@ -15,18 +17,20 @@ import errno
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from mlgate import progress, termination
+from mlgate import progress, tasks, termination
 from mlgate.contract import ModelPlugin
 from mlgate.errors import UserError
 
 if TYPE_CHECKING:
     from mlflow.pyfunc import PyFuncModel
+
+    from mlgate.tasks.base import Task
 
 BATCH_ROWS = 65_536
 ROW = "row"
@@ -65,11 +69,18 @@ def score_file(
     *,
     batch_rows: int = BATCH_ROWS,
 ) -> Scored:
-    """Score every row of `data` into `out` (parquet: `row`, `prediction`), atomically."""
+    """Score every row of `data` into `out` (parquet: `row`, then the task's columns),
+    atomically."""
     columns = plugin.raw_columns()
     parquet = open_input(data, columns)
     tmp = out.with_name(out.name + ".tmp")
-    schema = pa.schema([(ROW, pa.int64()), (PREDICTION, pa.float64())])
+    try:
+        # A model with no MLmodel metadata (logged before tasks existed) is a regressor.
+        task, record = tasks.of_model(getattr(getattr(model, "metadata", None), "metadata", None))
+    except ValueError as exc:
+        raise UserError(f"the model's task record: {exc}") from None
+    empty = task.output_columns(task.no_outputs(record), record)
+    schema = pa.table({ROW: np.zeros(0, dtype=np.int64), **empty}).schema
     done = batches = 0
     total = parquet.metadata.num_rows
     try:
@@ -79,9 +90,10 @@ def score_file(
                 for batch in _batches(parquet, data, columns, batch_rows):
                     termination.check()
                     features = plugin.raw_features(batch.to_pandas())
-                    predictions = _predict(model, features, data, done)
+                    outputs = _predict(model, features, data, done, task, record)
                     positions = np.arange(done, done + batch.num_rows, dtype=np.int64)
-                    table = pa.table({ROW: positions, PREDICTION: predictions}, schema=schema)
+                    answer = task.output_columns(outputs, record)
+                    table = pa.table({ROW: positions, **answer}, schema=schema)
                     _written(out, lambda table=table: writer.write_table(table))
                     done += batch.num_rows
                     batches += 1
@@ -117,16 +129,17 @@ def _batches(parquet: pq.ParquetFile, data: Path, columns: list[str] | None, bat
         raise UserError(f"{data}: cannot read rows ({_line(exc)})") from None
 
 
-def _predict(model: PyFuncModel, features, data: Path, offset: int) -> np.ndarray:
+def _predict(
+    model: PyFuncModel, features, data: Path, offset: int, task: Task, record: dict[str, Any]
+) -> np.ndarray:
     from mlflow.exceptions import MlflowException
 
     try:
-        predictions = model.predict(features)
+        values = task.as_outputs(model.predict(features), record)
     except (MlflowException, KeyError, ValueError, TypeError) as exc:
         raise UserError(
             f"{data}: the model refused the rows from position {offset} ({_line(exc)})"
         ) from None
-    values = np.asarray(predictions, dtype=np.float64).reshape(-1)
     if len(values) != len(features):
         raise UserError(f"{data}: the model returned {len(values)} predictions for {len(features)}")
     return values

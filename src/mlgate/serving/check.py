@@ -17,10 +17,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from mlgate import progress
+from mlgate import progress, tasks
 from mlgate.errors import UserError
 from mlgate.report.document import Latency, Serving, ServingCheck
 from mlgate.serving.latency import batch_of, http_latency
@@ -100,16 +99,19 @@ def load_example(model_dir: Path) -> Example | str:
         return f"the logged input example cannot be read ({_line(exc)})"
     if raw is None:
         return "the model was logged without an input example"
+    try:
+        task, record = tasks.of_model(model.metadata)
+    except (UserError, ValueError) as exc:
+        return str(exc)
     frame = as_frame(raw)
     serving_file = model_dir / "serving_input_example.json"
     body = serving_file.read_bytes() if serving_file.is_file() else split_body(frame)
     try:
-        expected = np.asarray(
-            mlflow.pyfunc.load_model(str(model_dir)).predict(frame), dtype=np.float64
-        ).reshape(-1)
+        outputs = mlflow.pyfunc.load_model(str(model_dir)).predict(frame)
+        expected = task.as_outputs(outputs, record)
     except Exception:  # the served answer is what the contract reports on
         expected = None
-    return Example(frame, expected, _numeric_columns(model, frame), body)
+    return Example(frame, expected, _numeric_columns(model, frame), body, task, record)
 
 
 def _numeric_columns(model: object, frame: pd.DataFrame) -> list[str]:

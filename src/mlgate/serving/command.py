@@ -58,9 +58,7 @@ def serve_check_command(
     settings: Settings, model: str, requirements: bool, report_path: Path | None
 ) -> int:
     from mlgate.serving.check import Options, serve_check
-    from mlgate.tasks import require_supported
 
-    require_supported(settings.plugin(), "checking the serving contract of")
     uri = model_uri(settings, model)
     report = _report_for(report_path, uri) if report_path is not None else None
     _connect(settings)
@@ -132,10 +130,8 @@ def predict_command(settings: Settings, model: str, data: Path, out: Path) -> in
     from mlgate.report.document import check_writable
     from mlgate.serving.batch import open_input, score_file
     from mlgate.serving.check import download
-    from mlgate.tasks import require_supported
 
     plugin = settings.plugin()
-    require_supported(plugin, "batch scoring with")
     open_input(data, plugin.raw_columns())
     check_writable(out)  # before any model is downloaded or row scored
     _connect(settings)

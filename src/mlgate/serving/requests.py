@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -18,18 +18,23 @@ import pandas as pd
 from mlgate.report.document import ServingCheck
 from mlgate.serving.server import Response, ScoringServer
 
-TOLERANCE = 1e-9
+if TYPE_CHECKING:
+    from mlgate.tasks.base import Task
+
 NOT_A_NUMBER = "not-a-number"
 
 
 @dataclass(frozen=True)
 class Example:
-    """The logged serving example, the in-process predictions for it, and the input schema."""
+    """The logged serving example, the in-process outputs for it, the input schema, and the
+    model's task (which says what its outputs look like and what a served answer must keep)."""
 
     frame: pd.DataFrame
     expected: np.ndarray | None  # None when the model refused its own example in-process
     numeric_columns: list[str]
     split_body: bytes
+    task: Task
+    record: dict[str, Any]  # the model's own task record (classes, threshold)
 
 
 def records_body(frame: pd.DataFrame) -> bytes:
@@ -73,7 +78,7 @@ def _good(server: ScoringServer, name: str, body: bytes, example: Example) -> Se
             name=name, passed=False, detail=f"{sent} → {answer.status}: {answer.text()}"
         )
     try:
-        predictions = np.asarray(answer.json()["predictions"], dtype=np.float64).reshape(-1)
+        predictions = example.task.as_outputs(answer.json()["predictions"], example.record)
     except (ValueError, KeyError, TypeError):
         return ServingCheck(
             name=name, passed=False, detail=f"{sent} → 200 without predictions: {answer.text()}"
@@ -90,13 +95,9 @@ def _good(server: ScoringServer, name: str, body: bytes, example: Example) -> Se
             passed=False,
             detail=f"{sent} → 200, but the model refuses its own example in-process",
         )
-    worst = float(np.max(np.abs(predictions - example.expected))) if len(predictions) else 0.0
-    if not worst <= TOLERANCE:
-        return ServingCheck(
-            name=name,
-            passed=False,
-            detail=f"{sent} → predictions differ from in-process predict by up to {worst:.3g}",
-        )
+    problem = example.task.check_served(predictions, example.expected, example.record)
+    if problem is not None:
+        return ServingCheck(name=name, passed=False, detail=f"{sent} → predictions: {problem}")
     return ServingCheck(
         name=name,
         passed=True,

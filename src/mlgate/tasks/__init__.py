@@ -9,7 +9,7 @@ scikit-learn only when they compute something.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, get_args
+from typing import TYPE_CHECKING, Any, get_args
 
 from mlgate.contract import TaskName
 from mlgate.errors import UserError
@@ -29,7 +29,7 @@ __all__ = [
     "Metric",
     "adapter",
     "for_plugin",
-    "require_supported",
+    "of_model",
 ]
 
 
@@ -55,14 +55,11 @@ def for_plugin(plugin: ModelPlugin) -> Task:
     return adapter(getattr(plugin, "task", "regression"))
 
 
-def require_supported(plugin: ModelPlugin, what: str) -> None:
-    """Refuse, in one line, a lifecycle part that does not handle the plug-in's task yet.
-
-    Better than running a regression-only step on a classifier and reporting nonsense.
-    """
-    task = for_plugin(plugin)
-    if what not in task.supports:
-        raise UserError(
-            f"{what} a {task.name} plug-in is not supported yet "
-            f"(model plug-in {type(plugin).__name__} declares task = {task.name!r})"
-        )
+def of_model(metadata: dict[str, Any] | None) -> tuple[Task, dict[str, Any]]:
+    """The task a logged model records in its MLmodel metadata, and that record; models
+    logged before tasks existed carry none and are regressors."""
+    record = (metadata or {}).get(METADATA_KEY) or {"task": "regression"}
+    if not isinstance(record, dict) or not isinstance(record.get("task"), str):
+        raise UserError(f"the model's MLmodel metadata {METADATA_KEY!r} is not a task record")
+    task = adapter(record["task"])
+    return task, task.check_record(record)

@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 
     from mlgate.contract import Dataset
 
+SERVED_TOLERANCE = 1e-9
+"""How far a served output may be from the in-process one (floats pass through JSON text)."""
+
 METADATA_KEY = "mlgate"
 """Where the logged model's MLmodel file records its task (and, for classifiers, its classes
 and decision threshold), so whoever loads the model reads them from the model itself."""
@@ -29,7 +32,7 @@ class Task(ABC):
     metric_names: ClassVar[tuple[str, ...]]  # computed on validation, in report order
     train_metric: ClassVar[str]  # the same loss on the training rows, to see overfitting
     predict_fn: ClassVar[str]  # what the logged model's pyfunc calls
-    supports: ClassVar[frozenset[str]] = frozenset()  # lifecycle parts past train and gate
+    stratified: ClassVar[bool] = False  # cross-validation keeps each label's share per fold
 
     @property
     def metrics(self) -> tuple[Metric, ...]:
@@ -99,6 +102,48 @@ class Task(ABC):
         self, target: pd.Series, outputs: np.ndarray, description: dict[str, Any]
     ) -> dict[str, float]:
         """The validation metrics (`metric_names`) of a model's outputs."""
+
+    @abstractmethod
+    def as_outputs(self, raw: Any, description: dict[str, Any]) -> np.ndarray:
+        """What a model returned (in process, or as a server's JSON), in this task's shape;
+        ValueError when it does not have it."""
+
+    def check_served(
+        self, served: np.ndarray, expected: np.ndarray, description: dict[str, Any]
+    ) -> str | None:
+        """Why the served outputs break the contract (None when they keep it): they must
+        equal the in-process ones within SERVED_TOLERANCE."""
+        import numpy as np
+
+        worst = float(np.max(np.abs(served - expected))) if served.size else 0.0
+        if not worst <= SERVED_TOLERANCE:
+            return f"differ from in-process predict by up to {worst:.3g}"
+        return None
+
+    @abstractmethod
+    def no_outputs(self, description: dict[str, Any]) -> np.ndarray:
+        """Outputs for zero rows, in this task's shape (an empty file's columns)."""
+
+    @abstractmethod
+    def output_columns(self, outputs: np.ndarray, description: dict[str, Any]) -> dict[str, Any]:
+        """The columns `predict` writes for these outputs, by name (after `row`)."""
+
+    @abstractmethod
+    def monitored(
+        self, outputs: np.ndarray, description: dict[str, Any]
+    ) -> list[tuple[str, str, np.ndarray]]:
+        """The model's outputs as monitoring watches them: (subject, "numeric" or
+        "categorical", one value per row), each checked for drift like a feature."""
+
+    @abstractmethod
+    def labelled(self, target: pd.Series, description: dict[str, Any]) -> np.ndarray:
+        """Which rows carry a label the model can be scored on (labels arrive late)."""
+
+    def breakdown(
+        self, target: pd.Series, outputs: np.ndarray, description: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """What the comment shows beyond the metrics (JSON-safe); None when the task has none."""
+        return None
 
     @abstractmethod
     def train_score(self, pipeline: Any, data: Dataset) -> float:

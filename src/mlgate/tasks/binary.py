@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     from mlgate.contract import Dataset
 
 DEFAULT_THRESHOLD = 0.5
+CURVE_GRID = np.linspace(0.0, 1.0, 21)
+"""Where the comment's ROC and precision-recall curves are read off (false-positive rate and
+recall), so candidate and champion share one axis."""
 
 
 class Binary(Classification):
@@ -62,4 +65,27 @@ class Binary(Classification):
             "precision_score": float(sk.precision_score(truth, predicted, zero_division=0)),
             "recall_score": float(sk.recall_score(truth, predicted, zero_division=0)),
             "accuracy_score": float(sk.accuracy_score(truth, predicted)),
+        }
+
+    def score_columns(self, classes: list[Any]) -> list[int]:
+        """The positive class's probability alone: the other is its complement."""
+        return [1]
+
+    def predicted_codes(self, matrix: np.ndarray, description: dict[str, Any]) -> np.ndarray:
+        """Positive (1) when the positive class's probability reaches the model's threshold."""
+        threshold = float(description.get("decision_threshold", DEFAULT_THRESHOLD))
+        return (matrix[:, 1] >= threshold).astype(int)
+
+    def curves(self, truth: np.ndarray, matrix: np.ndarray) -> dict[str, Any]:
+        """The true-positive rate at each false-positive rate of the grid, and the
+        interpolated precision (the best at this recall or more) at each recall of it."""
+        from sklearn import metrics as sk
+
+        positive = matrix[:, 1]
+        fpr, tpr, _ = sk.roc_curve(truth, positive)
+        precision, recall, _ = sk.precision_recall_curve(truth, positive)
+        best = [float(precision[recall >= r].max()) for r in CURVE_GRID]
+        return {
+            "roc": {"x": CURVE_GRID.tolist(), "y": np.interp(CURVE_GRID, fpr, tpr).tolist()},
+            "pr": {"x": CURVE_GRID.tolist(), "y": best},
         }

@@ -26,14 +26,25 @@ class Regression(Task):
     )
     train_metric: ClassVar[str] = "train_root_mean_squared_error"
     predict_fn: ClassVar[str] = "predict"
-    supports: ClassVar[frozenset[str]] = frozenset(
-        {
-            "tuning",
-            "monitoring",
-            "batch scoring with",
-            "checking the serving contract of",
-        }
-    )
+
+    def as_outputs(self, raw: Any, description: dict[str, Any]) -> np.ndarray:
+        return np.asarray(raw, dtype=np.float64).reshape(-1)
+
+    def no_outputs(self, description: dict[str, Any]) -> np.ndarray:
+        return np.zeros(0, dtype=np.float64)
+
+    def output_columns(self, outputs: np.ndarray, description: dict[str, Any]) -> dict[str, Any]:
+        return {"prediction": np.asarray(outputs, dtype=np.float64).reshape(-1)}
+
+    def monitored(
+        self, outputs: np.ndarray, description: dict[str, Any]
+    ) -> list[tuple[str, str, np.ndarray]]:
+        return [("prediction", "numeric", np.asarray(outputs, dtype=np.float64).reshape(-1))]
+
+    def labelled(self, target: pd.Series, description: dict[str, Any]) -> np.ndarray:
+        import pandas as pd
+
+        return np.isfinite(np.asarray(pd.to_numeric(target, errors="coerce"), dtype=np.float64))
 
     def check_data(self, train: Dataset, validation: Dataset) -> None:
         from pandas.api.types import is_numeric_dtype

@@ -147,15 +147,19 @@ def connect(uri: str, retries: int, *, sleep: Callable[[float], None] = time.sle
         timeout = int(os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"])  # the user's own choice
     import mlflow
 
+    what = f"tracking server {display_uri(uri)}"
+    # Probed before the client exists: MLflow's client opens a database store as it is built,
+    # retrying an unreachable one silently for about 100 s.
+    http = uri.startswith(("http://", "https://"))
+    is_database = urlsplit(uri).scheme.lower().split("+")[0] in database.DATABASES
+    if http:
+        with_retries(lambda: _probe(uri, timeout), what=what, retries=retries, sleep=sleep)
+    elif is_database:
+        database.wait_until_reachable(uri, retries, sleep)
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
-    what = f"tracking server {display_uri(uri)}"
-    if uri.startswith(("http://", "https://")):
-        with_retries(lambda: _probe(uri, timeout), what=what, retries=retries, sleep=sleep)
-    elif urlsplit(uri).scheme.lower().split("+")[0] in database.DATABASES:
-        database.wait_until_reachable(uri, retries, sleep)
-    elif is_remote(uri):
+    if is_remote(uri) and not (http or is_database):
         probe = lambda: client.search_experiments(max_results=1)  # noqa: E731
         with_retries(probe, what=what, retries=retries, sleep=sleep)
     return client

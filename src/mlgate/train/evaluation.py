@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from mlgate.report.breakdown import Breakdown
 from mlgate.report.document import Latency
 from mlgate.tasks.regression import Regression
 
@@ -70,7 +71,15 @@ def outputs_of(model: PyFuncModel, features: pd.DataFrame) -> np.ndarray:
 
 
 def score(task: Task, model: PyFuncModel, data: Dataset, *, prefix: str = "") -> dict[str, float]:
-    """The task's validation metrics of a served model, logged with `prefix`.
+    """The task's validation metrics of a served model, logged with `prefix`."""
+    return evaluate(task, model, data, prefix=prefix)[0]
+
+
+def evaluate(
+    task: Task, model: PyFuncModel, data: Dataset, *, prefix: str = ""
+) -> tuple[dict[str, float], Breakdown | None]:
+    """The task's validation metrics of a served model (logged with `prefix`), and its
+    breakdown for the comment (a classifier's confusion matrix and curves; None otherwise).
 
     The model's outputs come through pyfunc, as serving returns them; what the task needs to
     read them (the classes, the decision threshold) comes from the model's own record, so a
@@ -81,10 +90,12 @@ def score(task: Task, model: PyFuncModel, data: Dataset, *, prefix: str = "") ->
 
     try:
         description = task.description_of(model)
-        out = model.predict(data.features)
+        out = np.asarray(model.predict(data.features))
     except (MlflowException, KeyError, ValueError, TypeError) as exc:
         raise NotComparableError(_cause(exc)) from None
-    return score_outputs(task, data.target, np.asarray(out), description, prefix=prefix)
+    scores = score_outputs(task, data.target, out, description, prefix=prefix)
+    raw = task.breakdown(data.target, out, description)
+    return scores, Breakdown.model_validate(raw) if raw is not None else None
 
 
 def score_outputs(

@@ -101,8 +101,6 @@ def train(
     with a failed status that says why, and the caller exits non-zero.
     """
     serving_on = settings.serving.check or check_requirements
-    if serving_on:
-        tasks.require_supported(settings.plugin(), "checking the serving contract of")
     with (
         terminable() as termination,
         WarmServers(_serving_options(settings, check_requirements), enabled=serving_on) as warm,
@@ -230,7 +228,7 @@ def _train(
         progress.say(f"evaluating on {val_data.rows:,} validation rows…")
         with _timed(timings, "evaluate"):
             served, size = evaluation.load_served(info.model_uri)
-            candidate_metrics = evaluation.score(task, served, val_data)
+            candidate_metrics, breakdown = evaluation.evaluate(task, served, val_data)
             train_score = task.train_score(pipeline, train_data)
             mlflow.log_metric(task.train_metric, train_score)
             candidate_metrics[task.train_metric] = train_score
@@ -292,6 +290,7 @@ def _train(
                     metrics=candidate_metrics,
                     model_size_bytes=size,
                     latency=lat,
+                    breakdown=breakdown,
                 ),
                 champion=champ,
                 comparison=Comparison(
@@ -534,13 +533,20 @@ def _champion(
     }
     try:
         model, size = evaluation.load_served(f"models:/{name}@{alias}")
-        scored = evaluation.score(task, model, val_data, prefix="champion_")
+        scored, breakdown = evaluation.evaluate(task, model, val_data, prefix="champion_")
     except evaluation.NotComparableError as exc:
         return Champion(comparable=False, not_comparable_reason=str(exc), **common)
     # Measured like the candidate's, on the same rows, so the comment can set them side by side.
     config = settings.report
     lat = evaluation.latency(model, val_data.features, config.latency_batch, config.latency_repeats)
-    return Champion(comparable=True, metrics=scored, model_size_bytes=size, latency=lat, **common)
+    return Champion(
+        comparable=True,
+        metrics=scored,
+        model_size_bytes=size,
+        latency=lat,
+        breakdown=breakdown,
+        **common,
+    )
 
 
 def _history(client: MlflowClient, settings: Settings) -> list[HistoryPoint]:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from mlgate import progress, termination
+from mlgate import progress, tasks, termination
 from mlgate.config import ESTIMATOR_CHOICE, Choice, ModelConfig, Settings, TuningConfig
 from mlgate.contract import ESTIMATOR_STEP, ModelPlugin
 from mlgate.datafile import load_data
@@ -39,6 +39,7 @@ from mlgate.tuning.tracking import PARENT_RUN, StudyRuns
 
 if TYPE_CHECKING:
     from mlgate.report.outputs import ReportOutputs
+    from mlgate.tasks.base import Task
 
 EXPERIMENT = "mlgate.experiment_id"
 WHERE = "[tool.mlgate] tuning"
@@ -77,6 +78,20 @@ def effective(
         raise UserError(f"{flag}: {first['msg']}") from None
 
 
+def with_metric(config: TuningConfig, gate_metric: str, task: Task) -> TuningConfig:
+    """The metric trials optimise: the configured one, or the gate's, in its direction; one
+    line when it is not a metric of the plug-in's task."""
+    metric = config.metric or gate_metric
+    known = [m.name for m in task.metrics if m.name != task.train_metric]
+    if metric not in known:
+        where = f"{WHERE}.metric" if config.metric else "[tool.mlgate] gate.metric"
+        raise UserError(
+            f"{where} {metric!r} is not a metric of a {task.name} plug-in, so trials cannot be "
+            f"scored on it; choose one of: {', '.join(known)}"
+        )
+    return config.model_copy(update={"metric": metric})
+
+
 def check_space(settings: Settings, config: TuningConfig, plugin: ModelPlugin) -> None:
     """Every estimator the search can pick exists and takes every parameter offered to it, and
     the configured estimator is among them, before any trial runs: a typo must not turn into a
@@ -95,7 +110,7 @@ def check_space(settings: Settings, config: TuningConfig, plugin: ModelPlugin) -
         )
     for path in paths:
         try:
-            estimator.estimator_class(path)
+            estimator.estimator_class(path, plugin.task)
         except UserError as exc:
             detail = str(exc).split(": ", 1)[-1]
             raise UserError(f"{WHERE}.space.estimator {path!r}: {detail}") from None
@@ -156,9 +171,7 @@ def tune(
     started = time.perf_counter()
     config = effective(settings.tuning, trials=trials, timeout_s=timeout_s, seed=seed)
     plugin = settings.plugin()
-    from mlgate.tasks import require_supported
-
-    require_supported(plugin, "tuning")
+    config = with_metric(config, settings.gate.metric, tasks.for_plugin(plugin))
     check_space(settings, config, plugin)
     progress.say("loading the training data")
     train_data = load_data(plugin, settings.data_path("train", train_path))
@@ -184,7 +197,7 @@ def tune(
         attrs = study.study.user_attrs
         runs = StudyRuns(client, attrs[EXPERIMENT], attrs[PARENT_RUN], name)
     progress.say(f"study {name!r}: budget {study.budget} trial(s), sampler {config.sampler}")
-    objective = Objective(settings, plugin, train_data)
+    objective = Objective(settings, plugin, train_data, metric=config.metric)
     with termination.deferred():
         try:
             ran = search.run(

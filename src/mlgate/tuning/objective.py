@@ -9,12 +9,13 @@ unpromising trial is pruned after its first folds whatever the estimator.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from mlgate import tasks
 from mlgate.config import ModelConfig, Settings, TuningConfig
 from mlgate.contract import Dataset, ModelPlugin
 from mlgate.train import estimator
@@ -32,23 +33,19 @@ class TrialFailedError(Exception):
     """The estimator could not be fitted or scored with this trial's parameters."""
 
 
-def scorer(metric: str) -> Callable[[np.ndarray, np.ndarray], float]:
-    from sklearn import metrics
-
-    return {
-        "root_mean_squared_error": metrics.root_mean_squared_error,
-        "mean_absolute_error": metrics.mean_absolute_error,
-        "r2_score": metrics.r2_score,
-    }[metric]
-
-
-def folds(config: TuningConfig, rows: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """K shuffled folds (seeded), or forward-chaining splits in row order (`time-ordered`)."""
-    from sklearn.model_selection import KFold, TimeSeriesSplit
+def folds(
+    config: TuningConfig, rows: int, strata: np.ndarray | None = None
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """K shuffled folds (seeded; stratified by `strata`, a classifier's labels, so every fold
+    holds every class in its share), or forward-chaining splits in row order (`time-ordered`)."""
+    from sklearn.model_selection import KFold, StratifiedKFold, TimeSeriesSplit
 
     index = np.arange(rows)
     if config.cv == "time-ordered":
         return list(TimeSeriesSplit(n_splits=config.cv_folds).split(index))
+    if strata is not None:
+        split = StratifiedKFold(config.cv_folds, shuffle=True, random_state=config.seed)
+        return list(split.split(index, strata))
     return list(KFold(config.cv_folds, shuffle=True, random_state=config.seed).split(index))
 
 
@@ -68,10 +65,16 @@ class Objective:
     data: Dataset
     splits: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
 
+    metric: str = ""  # the metric trials optimise; set by the tuning job (`with_metric`)
+
     def __post_init__(self) -> None:
+        self.metric = self.metric or self.settings.tuning.metric or self.settings.gate.metric
+        self._task = tasks.for_plugin(self.plugin)
+        self._fit_target = self._task.fit_target(self.data)
+        self._record = self._task.describe(self.data, self.settings.model.decision_threshold)
         if not self.splits:
-            self.splits = folds(self.settings.tuning, self.data.rows)
-        self._score = scorer(self.settings.tuning.metric)
+            strata = self._fit_target.to_numpy() if self._task.stratified else None
+            self.splits = folds(self.settings.tuning, self.data.rows, strata)
 
     def __call__(self, trial: optuna.Trial) -> float:
         import optuna
@@ -90,13 +93,16 @@ class Objective:
         return float(np.mean(scores))
 
     def _fold_scores(self, point: space.Params) -> Iterator[float]:
-        features, target = self.data.features, self.data.target
+        """Each fold scored by the task, as training scores the validation data: the model's
+        outputs (a classifier's probabilities) against the held-out labels."""
+        features, target, task = self.data.features, self.data.target, self._task
         for fit_rows, score_rows in self.splits:
             try:
                 pipeline = estimator.build(self.plugin, model_config(self.settings, point))
-                pipeline.fit(features.iloc[fit_rows], target.iloc[fit_rows])
-                predicted = pipeline.predict(features.iloc[score_rows])
-                score = float(self._score(target.iloc[score_rows].to_numpy(), predicted))
+                pipeline.fit(features.iloc[fit_rows], self._fit_target.iloc[fit_rows])
+                outputs = task.outputs(pipeline, features.iloc[score_rows])
+                scores = task.score(target.iloc[score_rows], outputs, self._record)
+                score = float(scores[self.metric])
             except Exception as exc:  # any estimator error fails this trial, not the study
                 raise TrialFailedError(reason(exc)) from None
             if not math.isfinite(score):

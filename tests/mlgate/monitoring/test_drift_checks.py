@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import numpy as np
@@ -10,7 +11,8 @@ import pytest
 from mlgate.config import MonitoringConfig
 from mlgate.contract import Dataset, WatchedFeature
 from mlgate.monitoring import checks
-from mlgate.monitoring.document import Check
+from mlgate.monitoring.document import ChampionRef, Check
+from mlgate.tasks.regression import Regression
 
 CONFIG = MonitoringConfig()
 Make = Callable[..., Dataset]
@@ -28,11 +30,21 @@ def run(
         reference,
         current,
         watched,
-        (predictor(reference), predictor(current)),
-        recorded_rmse,
+        outputs(reference, current, predictor),
+        champion(recorded_rmse),
         config,
     )
     return found
+
+
+def outputs(reference: Dataset, current: Dataset, predictor: Callable) -> checks.Outputs:
+    return checks.Outputs(
+        Regression(), {"task": "regression"}, predictor(reference), predictor(current)
+    )
+
+
+def champion(recorded: float | None) -> ChampionRef:
+    return ChampionRef(version="1", model_uri="models:/m/1", recorded=recorded)
 
 
 def failed(found: list[Check]) -> set[tuple[str, str]]:
@@ -144,15 +156,17 @@ def test_performance_needs_a_recorded_rmse(
 
 def test_performance_is_skipped_without_labels(dataset: Make, predictor: Callable) -> None:
     current = dataset(seed=2)
-    unlabelled = current.target * np.nan
-    assert checks.performance_check(unlabelled, predictor(current), 1.0, 0.2) is None
+    unlabelled = dataclasses.replace(current, target=current.target * np.nan)
+    given = outputs(current, unlabelled, predictor)
+    assert checks.performance_check(unlabelled, given, champion(1.0), 0.2) is None
 
 
 def test_performance_threshold_is_recorded_rmse_plus_tolerance(
     dataset: Make, predictor: Callable
 ) -> None:
     current = dataset(seed=2, noise=1.0)
-    check = checks.performance_check(current.target, predictor(current), 0.9, 0.2)
+    given = outputs(current, current, predictor)
+    check = checks.performance_check(current, given, champion(0.9), 0.2)
     assert check is not None
     assert check.threshold == pytest.approx(0.9 * 1.2)
     assert check.statistic == pytest.approx(1.0, abs=0.05)

@@ -20,6 +20,7 @@ from mlgate.monitoring.document import (
     load_monitoring,
 )
 from mlgate.monitoring.markdown import MARKER, render_monitoring, verdict_line
+from mlgate.tasks.regression import Regression
 
 
 @pytest.fixture
@@ -32,8 +33,10 @@ def report(
             reference,
             current,
             watched,
-            (predictor(reference), predictor(current)),
-            1.0,
+            checks.Outputs(
+                Regression(), {"task": "regression"}, predictor(reference), predictor(current)
+            ),
+            ChampionRef(version="1", model_uri="models:/m/1", recorded=1.0),
             MonitoringConfig(),
         )
 
@@ -128,3 +131,9 @@ def test_unreadable_documents_are_one_line_errors(
         load_monitoring(path)
     assert str(path) in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def test_a_document_of_an_earlier_release_keeps_its_recorded_rmse() -> None:
+    earlier = {"version": "3", "model_uri": "models:/m/3", "validation_rmse": 6.2}
+    champion = ChampionRef.model_validate(earlier)
+    assert (champion.metric, champion.recorded) == ("root_mean_squared_error", 6.2)

@@ -112,12 +112,6 @@ CASES: dict[str, tuple[Callable[[Path, str], Project], tuple[str, ...]]] = {
         _threshold_for_regression,
         ("model.decision_threshold 0.7: only a binary plug-in", "'regression'"),
     ),
-    "serving-check-of-a-classifier": (
-        lambda root, uri: classifiers.project(
-            root, uri, "binary", extra="[serving]\ncheck = true\n"
-        ),
-        ("checking the serving contract of a binary plug-in is not supported yet",),
-    ),
 }
 
 
@@ -154,41 +148,6 @@ def test_train_refuses_in_one_line_before_anything_is_logged(
     for fragment in expected:
         assert fragment in error
     _nothing_logged(project)
-
-
-UNSUPPORTED = {
-    "tune": (["tune"], "tuning"),
-    "monitor": (["monitor", "--current", "data/validation.parquet"], "monitoring"),
-    "predict": (
-        ["predict", "--data", "data/validation.parquet", "--out", "out.parquet"],
-        "batch scoring with",
-    ),
-    "serve-check": (["serve-check", "--model", "1"], "checking the serving contract of"),
-}
-
-
-@pytest.mark.parametrize("task", ["binary", "multiclass"])
-@pytest.mark.parametrize("command", UNSUPPORTED)
-def test_parts_not_yet_built_for_classifiers_refuse_them_in_one_line(
-    command: str,
-    task: str,
-    tmp_path: Path,
-    store: str,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    args, what = UNSUPPORTED[command]
-    project = classifiers.project(tmp_path, store, task)
-    project.enter(monkeypatch)
-    capsys.readouterr()
-
-    assert project.cli(*args) == 1
-
-    assert _one_line(capsys) == f"error: {what} a {task} plug-in is not supported yet " + (
-        f"(model plug-in {classifiers.PLUGINS[task].__name__} declares task = {task!r})"
-    )
-    _nothing_logged(project)
-    assert not (tmp_path / "out.parquet").exists()
 
 
 def _dataset(name: str, labels: list) -> Dataset:

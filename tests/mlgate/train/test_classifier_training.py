@@ -104,6 +104,7 @@ def test_a_classifier_trains_logs_registers_and_loads_back(
     if task == "binary":
         assert run.data.params["decision_threshold"] == str(THRESHOLD)
         assert record["decision_threshold"] == THRESHOLD
+    _check_breakdown(task, report, validation.target, proba, classes)
 
     # The scikit-learn flavour loads the same pipeline back; its codes index the classes.
     pipeline = mlflow.sklearn.load_model(f"models:/{project.name}/1")
@@ -113,6 +114,36 @@ def test_a_classifier_trains_logs_registers_and_loads_back(
     pins = Path(mlflow.pyfunc.get_model_dependencies(f"models:/{project.name}/1")).read_text()
     if library != "sklearn":
         assert f"{library}=={importlib.metadata.version(library)}" in pins.split()
+
+
+def _check_breakdown(
+    task: str, report: Report, truth: pd.Series, proba: np.ndarray, classes: list
+) -> None:
+    """The comment's breakdown agrees with scikit-learn on the served probabilities."""
+    breakdown = report.candidate.breakdown
+    assert breakdown is not None
+    assert breakdown.classes == [str(c) for c in classes]
+    if task == "binary":
+        labels = np.where(proba[:, 1] >= THRESHOLD, classes[1], classes[0])
+    else:
+        labels = np.asarray(classes)[proba.argmax(axis=1)]
+    expected = sk.confusion_matrix(truth, labels, labels=classes)
+    assert breakdown.confusion == expected.tolist()
+    counts = truth.value_counts()
+    assert [f.support for f in breakdown.per_class] == [int(counts[c]) for c in classes]
+    recall = sk.recall_score(truth, labels, labels=classes, average=None, zero_division=0)
+    assert [f.recall for f in breakdown.per_class] == pytest.approx(recall.tolist())
+    if task == "binary":
+        # The curve read off the grid keeps the model's ranking quality: its area is the AUC's.
+        roc = breakdown.roc
+        assert roc is not None
+        assert breakdown.pr is not None
+        assert np.all(np.diff(roc.y) >= 0)
+        assert roc.y[-1] == pytest.approx(1.0)
+        area = float(np.sum(np.diff(roc.x) * (np.array(roc.y[1:]) + roc.y[:-1]) / 2))
+        assert area == pytest.approx(report.candidate.metrics["roc_auc"], abs=0.05)
+    else:
+        assert breakdown.roc is None
 
 
 GATES = {
@@ -173,6 +204,18 @@ def test_the_gate_takes_a_classifier_metric_in_its_direction(
     rows = [line for line in markdown.splitlines() if line.startswith("|")]
     for shown in tasks.adapter(task).metrics:
         assert any(shown.label in row for row in rows), shown.label
+
+    # The champion's breakdown is its own, on the same rows, beside the candidate's.
+    own = reports["champion"].candidate.breakdown
+    assert worse.champion.breakdown == own
+    assert worse.candidate.breakdown != own
+    assert "#### Classes" in markdown
+    assert "columns the candidate's predictions, then Champion v1's" in markdown
+    if task == "binary":
+        assert markdown.count("xychart-beta") >= 2
+        assert "ROC curve: the candidate (first colour) and Champion v1 (second)" in markdown
+    else:
+        assert "Champion v1's F1" in markdown
 
     # Promotion scores both models again, in the scoring child, by each model's own record:
     # the worse candidate is refused and the better one moves the champion.

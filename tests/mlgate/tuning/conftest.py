@@ -25,13 +25,20 @@ def tiny_data() -> Dataset:
 
 @pytest.fixture
 def tuning_settings() -> Callable[..., Settings]:
-    """`tuning_settings(space, **tuning)`: settings whose model is Lasso, tuned over `space`."""
+    """`tuning_settings(space, **tuning)`: settings whose model is Lasso, tuned over `space`
+    on RMSE (as `tune` resolves the metric from the gate's default)."""
 
     def make(space: dict[str, Any], **tuning: Any) -> Settings:
         return Settings.model_validate(
             {
                 "model": {"estimator": "sklearn.linear_model.Lasso", "params": {"max_iter": 5000}},
-                "tuning": {"n_trials": 8, "seed": 1, **tuning, "space": space},
+                "tuning": {
+                    "n_trials": 8,
+                    "seed": 1,
+                    "metric": "root_mean_squared_error",
+                    **tuning,
+                    "space": space,
+                },
             }
         )
 

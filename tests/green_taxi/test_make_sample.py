@@ -1,6 +1,8 @@
 """The synthetic TLC generator: schema, determinism, realism, drift and the committed files."""
 
 import hashlib
+import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -213,15 +215,45 @@ def test_cli_rejects_bad_arguments(make_sample: ModuleType, argv: list[str]) -> 
 def test_committed_files_are_small_and_match_the_generator(
     make_sample: ModuleType, tmp_path: Path
 ) -> None:
-    committed = [make_sample.default_path(m) for m in make_sample.DEFAULT_FILES]
-    assert all(path.is_file() for path in committed), "run: uv run python scripts/make_sample.py"
+    data = Path(__file__).resolve().parents[2] / "data"
+    committed = [make_sample.default_path(m, data) for m in make_sample.DEFAULT_FILES]
+    assert all(path.is_file() for path in committed), "run: uv run python -m green_taxi.make_sample"
     assert sum(path.stat().st_size for path in committed) <= 1_000_000
     regenerated = make_sample.write_defaults(tmp_path)
     for path, fresh in zip(committed, regenerated, strict=True):
         assert pq.read_table(path).equals(pq.read_table(fresh)), path.name
         assert sha256(path) == sha256(fresh), (
             f"{path.name} differs from the generator's output; "
-            "regenerate with: uv run python scripts/make_sample.py"
+            "regenerate with: uv run python -m green_taxi.make_sample"
         )
         month = path.name.removeprefix("green_tripdata_").removesuffix(".parquet")
         assert pq.ParquetFile(path).metadata.num_rows == make_sample.DEFAULT_FILES[month]
+
+
+@pytest.mark.parametrize(
+    "module", ["make_sample", "download_tlc", "calibrate_monitor", "benchmark"]
+)
+def test_the_example_modules_run_with_python_m(module: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", f"green_taxi.{module}", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "usage:" in done.stdout
+
+
+def test_python_m_writes_a_month(tmp_path: Path) -> None:
+    out = tmp_path / "month.parquet"
+    argv = ["--month", "2023-03", "--rows", "50", "--out", str(out)]
+    done = subprocess.run(
+        [sys.executable, "-m", "green_taxi.make_sample", *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert pq.ParquetFile(out).metadata.num_rows == 50

@@ -23,10 +23,9 @@ months, DictVectorizer, Lasso(0.1), `log_param`, `log_metric`, `mlflow.sklearn.l
 each into a new sqlite store, alternating, on the same two months (`--train-month`/`--val-month`,
 for example a real month split in two; by default the synthetic 70k-row months).
 
-Usage: uv run python scripts/benchmark.py [--sizes 70000 2000000] [--repeats 3]
+Usage: uv run python -m green_taxi.benchmark [--sizes 70000 2000000] [--repeats 3]
        [--end-to-end 3] [--train-month P --val-month P] [--predict] [--no-pipeline]
        [--real-train PATH --real-val PATH]
-       uv run python scripts/benchmark.py --tuning [--trials 30]   (see benchmark_tuning.py)
 Prints tables; ratios against the baseline of the same run are the figures to quote.
 
 `--monitor` measures `mlgate monitor` instead: the real command, each run in its own
@@ -58,17 +57,15 @@ import pyarrow as pa
 from sklearn.feature_extraction import DictVectorizer
 from sklearn.linear_model import Lasso
 
+from green_taxi import make_sample
 from green_taxi.plugin import GreenTaxi, TaxiOptions
 from mlgate.config import ModelConfig
 from mlgate.train import estimator
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import make_sample
-
 Result = dict[str, float]
 DEFAULT_SIZES = [70_000, 2_000_000]
 MONITOR_SIZES = [200_000, 1_000_000, 2_000_000]
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path.cwd()  # the repository's root, where it runs: its pyproject.toml and data/
 COURSE_CELL = """
 import sys, mlflow, numpy as np, pandas as pd
 from sklearn.feature_extraction import DictVectorizer
@@ -422,19 +419,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-pipeline", action="store_true", help="skip the pipeline section")
     parser.add_argument("--real-train", type=Path, help="a real TLC file to train on")
     parser.add_argument("--real-val", type=Path, help="a real TLC file to score")
-    parser.add_argument(
-        "--tuning",
-        action="store_true",
-        help="instead, the tuning benchmark (scripts/benchmark_tuning.py): 30 trials of PR time, "
-        "and tracking overhead against Optuna alone",
-    )
-    args, rest = parser.parse_known_args(argv)
-    if args.tuning:
-        import benchmark_tuning
-
-        return benchmark_tuning.main(rest)
-    if rest:
-        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    args = parser.parse_args(argv)
     if args.monitor:
         sizes = args.sizes if args.sizes != DEFAULT_SIZES else MONITOR_SIZES
         return monitor_benchmark(sizes)

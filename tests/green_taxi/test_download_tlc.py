@@ -205,3 +205,38 @@ def test_out_refuses_several_months(download_tlc: ModuleType, tmp_path: Path) ->
     with pytest.raises(SystemExit) as exc:
         download_tlc.main(["--months", "2023-01..2023-02", "--out", str(tmp_path / "x.parquet")])
     assert exc.value.code == 2
+
+
+def test_the_examples_fetch_current_setting_downloads_the_month(
+    tlc_server,
+    parquet_body: bytes,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`mlgate fetch-current` with the example's own `[tool.mlgate.monitoring.current]`."""
+    import tomllib
+
+    from mlgate.cli import main
+
+    root = Path(__file__).resolve().parents[2]
+    monitoring = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
+        "mlgate"
+    ]["monitoring"]
+    if "current" not in monitoring:
+        pytest.skip("the example's tables are not in pyproject.toml (a team has adopted it)")
+    current = monitoring["current"]
+    assert current["command"][1:3] == ["-m", "green_taxi.download_tlc"]
+    config = tmp_path / "monitor.toml"
+    quoted = ", ".join(f'"{part}"' for part in current["command"])
+    config.write_text(
+        f"[monitoring.current]\ncommand = [{quoted}]\nmonths_back = {current['months_back']}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("TLC_BASE_URL", tlc_server.base_url)
+    tlc_server.serve(MONTH, (200, parquet_body))
+    target = tmp_path / "data" / "current.parquet"
+    argv = ["--config", str(config), "fetch-current", "--month", MONTH, "--out", str(target)]
+    assert main(argv) == 0, capsys.readouterr().err
+    assert target.read_bytes() == parquet_body
+    assert leftovers(target.parent) == ["current.parquet"]

@@ -1,6 +1,6 @@
 """Download real NYC TLC green-taxi months (parquet) for users with internet access.
 
-Why: the repository ships only synthetic months (see scripts/make_sample.py). This fetches the
+Why: the repository ships only synthetic months (see green_taxi.make_sample). This fetches the
 real monthly files into data/real/ (git-ignored) so the same pipeline can run on real data.
 
 Each file is streamed to a temporary file beside its target and renamed only once it has been
@@ -9,10 +9,10 @@ leaves a half-written file behind. Server errors (5xx, 429) and dropped connecti
 a bounded number of times with exponential backoff; 404/403 and corrupt files fail at once.
 
 Usage:
-    python scripts/download_tlc.py --months 2023-01 2023-02
-    python scripts/download_tlc.py --months 2022-10..2023-03 --out-dir /tmp/tlc --force
-    TLC_BASE_URL=http://mirror.example/trip-data python scripts/download_tlc.py --months 2023-01
-    python scripts/download_tlc.py --months now-3 --out data/current.parquet
+    python -m green_taxi.download_tlc --months 2023-01 2023-02
+    python -m green_taxi.download_tlc --months 2022-10..2023-03 --out-dir /tmp/tlc --force
+    TLC_BASE_URL=http://mirror.example/trip-data python -m green_taxi.download_tlc --months 2023-01
+    python -m green_taxi.download_tlc --months now-3 --out data/current.parquet
 
 `now-N` is the month N months before the current one (UTC): TLC publishes each month about
 two months late, so a scheduled job can always ask for the same relative month.
@@ -32,8 +32,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_OUT_DIR = REPO_ROOT / "data" / "real"
+DEFAULT_OUT_DIR = Path("data") / "real"  # relative to where it runs: the repository's root
 DEFAULT_BASE_URL = "https://d37ci6vzurychx.cloudfront.net/trip-data"
 BASE_URL_ENV = "TLC_BASE_URL"
 REQUIRED_COLUMNS = (
@@ -214,7 +213,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--out-dir",
         type=Path,
         default=DEFAULT_OUT_DIR,
-        help=f"target folder (default {DEFAULT_OUT_DIR.relative_to(REPO_ROOT)})",
+        help=f"target folder (default {DEFAULT_OUT_DIR})",
     )
     parser.add_argument(
         "--base-url",

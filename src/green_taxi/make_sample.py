@@ -1,12 +1,13 @@
 """Write synthetic NYC TLC green-taxi months as parquet in the exact TLC green schema.
 
 Why: tests, CI and benchmarks need realistic trip records without network access, and the
-repository must not ship real TLC rows. Every file this script writes is synthetic.
+repository must not ship real TLC rows. Every file this module writes is synthetic. It is part
+of the example package, so it goes when the example is removed.
 
 The constants below were calibrated by hand on summary statistics of one real month
 (green_tripdata_2023-01, 68,211 rows): Arrow types and timestamp unit, zone popularity,
 trip-distance quantiles, duration by distance, NaN rates and the share of each kind of
-dirty row. No real row is read, copied or shipped by this script.
+dirty row. No real row is read, copied or shipped by this module.
 
 Trip durations depend on distance and on the pickup/dropoff zone pair (a seeded table of 265
 zones with borough clusters, bridge offsets, per-zone access time and congestion), plus noise.
@@ -16,11 +17,11 @@ beats distance alone. The zone table has a fixed seed and trips a per-month seed
 trained on one month generalises to the next.
 
 Usage:
-    python scripts/make_sample.py                      # rewrite the two committed files in data/
-    python scripts/make_sample.py --month 2023-03 --rows 2000000 --out /tmp/big.parquet
-    python scripts/make_sample.py --month 2023-03 --rows 1000 --out x.parquet --drift
-    python scripts/make_sample.py --month 2023-03 --out x.parquet --distance-scale 1.3
-    python scripts/make_sample.py --month 2023-03 --out x.parquet --zone-mix 0.5
+    python -m green_taxi.make_sample   # rewrite the two committed files in ./data/
+    python -m green_taxi.make_sample --month 2023-03 --rows 2000000 --out /tmp/big.parquet
+    python -m green_taxi.make_sample --month 2023-03 --rows 1000 --out x.parquet --drift
+    python -m green_taxi.make_sample --month 2023-03 --out x.parquet --distance-scale 1.3
+    python -m green_taxi.make_sample --month 2023-03 --out x.parquet --zone-mix 0.5
 
 `--drift` changes the schema (another month's column types); `--distance-scale` and
 `--zone-mix` change the data itself, for calibrating the drift monitor: every trip is longer,
@@ -41,8 +42,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DATA_DIR = REPO_ROOT / "data"
+DATA_DIR = Path("data")  # relative to where it runs: the repository's root
 
 # Rows per committed month: small enough that both files together stay under 1 MB.
 DEFAULT_FILES: dict[str, int] = {"2023-01": 20_000, "2023-02": 20_000}
@@ -613,7 +613,7 @@ def write_defaults(directory: Path = DATA_DIR) -> list[Path]:
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Write synthetic TLC green-taxi months. Without --month: rewrite the "
-        f"committed files in {DATA_DIR.relative_to(REPO_ROOT)}/."
+        f"committed files in {DATA_DIR}/."
     )
     parser.add_argument("--month", help="month to generate, YYYY-MM")
     parser.add_argument("--out", type=Path, help="output parquet path (with --month)")

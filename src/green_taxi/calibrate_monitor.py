@@ -1,7 +1,7 @@
 """Calibrate the drift monitor: how often it flags shifted months, and how often unshifted ones.
 
 Why: thresholds are only as good as their measured error rates. This generates synthetic months
-with scripts/make_sample.py (the committed training month's generator) and runs the monitor's
+with green_taxi.make_sample (the committed training month's generator) and runs the monitor's
 own checks against a reference month, scoring both with a model fitted on the reference the
 way `train` fits it (no MLflow needed, so it runs in seconds):
 
@@ -10,29 +10,26 @@ way `train` fits it (no MLflow needed, so it runs in seconds):
 - optionally a real TLC month against its own other half (`--real PATH`): the file is split
   into its first and second half of rows in a temporary folder, never in the repository.
 
-Thresholds come from `[tool.mlgate.monitoring]` in pyproject.toml.
+Thresholds come from `[tool.mlgate.monitoring]` in the pyproject.toml of the folder it runs in
+(`--config` for another), whose plug-in must be the example's.
 
-Usage: uv run python scripts/calibrate_monitor.py [--seeds 20] [--rows 20000] [--real FILE]
+Usage: uv run python -m green_taxi.calibrate_monitor [--seeds 20] [--rows 20000] [--real FILE]
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
 
 import pyarrow.parquet as pq
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import make_sample
+from green_taxi import make_sample
 from mlgate.config import load_settings
 from mlgate.contract import Dataset
 from mlgate.monitoring.checks import run_all
 from mlgate.train import estimator, evaluation
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def _verdict(
@@ -71,8 +68,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=20, help="months per scenario")
     parser.add_argument("--rows", type=int, default=20_000, help="rows per synthetic month")
     parser.add_argument("--real", type=Path, help="a real TLC month to split into halves")
+    parser.add_argument(
+        "--config", type=Path, default=Path("pyproject.toml"), help="default ./pyproject.toml"
+    )
     args = parser.parse_args(argv)
-    settings = load_settings(REPO_ROOT / "pyproject.toml")
+    settings = load_settings(args.config)
     plugin = settings.plugin()
     with tempfile.TemporaryDirectory(prefix="calibrate-monitor-") as tmp:
         folder = Path(tmp)
