@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mlgate import progress, termination
+from mlgate.children import alive
 from mlgate.errors import UserError
 
 if TYPE_CHECKING:
@@ -266,19 +267,9 @@ def _dead_holder(tags: dict[str, str], stale_s: float) -> str | None:
     if age > stale_s:
         return f"no heartbeat for {age:.0f} s"
     pid = tags.get("pid", "")
-    if tags.get("machine") == machine() and pid.isdigit() and not _alive(int(pid)):
+    if tags.get("machine") == machine() and pid.isdigit() and not alive(int(pid)):
         return f"its process {pid} on this machine has exited"
     return None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class _Heartbeat:
