@@ -30,26 +30,34 @@ def blocks(language: str, *, classifier: bool = False) -> list[str]:
     ]
 
 
+def project(root: Path, package: str, plugin_code: str, configuration: str, monkeypatch) -> Path:
+    """A project as the page lays it out: the plug-in in `src/<package>/plugin.py`, the
+    configuration in `pyproject.toml`, an embedded store; returns the pyproject's path."""
+    import mlflow
+
+    folder = root / "src" / package
+    folder.mkdir(parents=True)
+    (folder / "__init__.py").write_text("")
+    (folder / "plugin.py").write_text(plugin_code)
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(f'[project]\nname = "{package}"\nversion = "0.1.0"\n\n{configuration}')
+    monkeypatch.syspath_prepend(str(root / "src"))
+    monkeypatch.chdir(root)
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    return pyproject
+
+
 @pytest.mark.slow
 def test_worked_example_trains_as_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import mlflow
-
     (plugin_code,) = blocks("python")
     (configuration,) = [b for b in blocks("toml") if "plugin = " in b]
-    package = tmp_path / "src" / "progression"
-    package.mkdir(parents=True)
-    (package / "__init__.py").write_text("")
-    (package / "plugin.py").write_text(plugin_code)
     diabetes.write_months(tmp_path / "data")
-    pyproject = tmp_path / "pyproject.toml"
-    pyproject.write_text(f'[project]\nname = "progression"\nversion = "0.1.0"\n\n{configuration}')
-    monkeypatch.syspath_prepend(str(tmp_path / "src"))
-    monkeypatch.chdir(tmp_path)
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    mlflow.set_tracking_uri(uri)
+    pyproject = project(tmp_path, "progression", plugin_code, configuration, monkeypatch)
     capsys.readouterr()
 
     assert main(["--config", str(pyproject), "train"]) == 0
@@ -86,23 +94,10 @@ def test_the_classifier_variant_trains_as_written(
 ) -> None:
     """The page's binary LightGBM plug-in and configuration, on scikit-learn's breast-cancer
     data: it trains, registers and reports the classifier's metrics and classes."""
-    import mlflow
-
     (plugin_code,) = blocks("python", classifier=True)
     (configuration,) = blocks("toml", classifier=True)
-    package = tmp_path / "src" / "diagnosis"
-    package.mkdir(parents=True)
-    (package / "__init__.py").write_text("")
-    (package / "plugin.py").write_text(plugin_code)
     classifiers.write_months(tmp_path / "data", "binary")
-    pyproject = tmp_path / "pyproject.toml"
-    pyproject.write_text(f'[project]\nname = "diagnosis"\nversion = "0.1.0"\n\n{configuration}')
-    monkeypatch.syspath_prepend(str(tmp_path / "src"))
-    monkeypatch.chdir(tmp_path)
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
+    pyproject = project(tmp_path, "diagnosis", plugin_code, configuration, monkeypatch)
 
     assert main(["--config", str(pyproject), "train"]) == 0
 
