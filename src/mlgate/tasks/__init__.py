@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, get_args
 
 from mlgate.contract import TaskName
 from mlgate.errors import UserError
-from mlgate.tasks.base import METADATA_KEY
+from mlgate.tasks.base import METADATA_KEY, recorded_task
 from mlgate.tasks.table import METRICS, Metric
 
 if TYPE_CHECKING:
@@ -56,9 +56,8 @@ def for_plugin(plugin: ModelPlugin) -> Task:
 
 
 def of_model(metadata: dict[str, Any] | None) -> tuple[Task, dict[str, Any]]:
-    """The task a logged model records in its MLmodel metadata, and that record; models
-    logged before tasks existed carry none and are regressors."""
-    record = (metadata or {}).get(METADATA_KEY) or {"task": "regression"}
+    """The task a logged model records in its MLmodel metadata, and that record."""
+    record = recorded_task(metadata)
     if not isinstance(record, dict) or not isinstance(record.get("task"), str):
         raise UserError(f"the model's MLmodel metadata {METADATA_KEY!r} is not a task record")
     task = adapter(record["task"])

@@ -24,6 +24,12 @@ METADATA_KEY = "mlgate"
 and decision threshold), so whoever loads the model reads them from the model itself."""
 
 
+def recorded_task(metadata: dict[str, Any] | None) -> dict[str, Any]:
+    """The task record in a logged model's MLmodel metadata; models logged before tasks
+    existed carry none and are regressors."""
+    return (metadata or {}).get(METADATA_KEY) or {"task": "regression"}
+
+
 class Task(ABC):
     """One kind of prediction: which estimators fit it, what its model returns, its metrics."""
 
@@ -154,8 +160,7 @@ class Task(ABC):
 
         Models logged before tasks existed carry none and are regressors.
         """
-        recorded = (model.metadata.metadata or {}).get(METADATA_KEY) or {"task": "regression"}
-        return self.check_record(recorded)
+        return self.check_record(recorded_task(model.metadata.metadata))
 
     def check_record(self, recorded: dict[str, Any]) -> dict[str, Any]:
         """A model's task record, checked against this task; ValueError when it is another's."""

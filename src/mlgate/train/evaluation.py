@@ -54,11 +54,6 @@ def load_served(model_uri: str) -> tuple[PyFuncModel, int]:
     return model, size
 
 
-def predict(model: PyFuncModel, features: pd.DataFrame) -> np.ndarray:
-    """Predictions, or NotComparableError with the first line of why the model refused."""
-    return outputs_of(model, features).reshape(-1)
-
-
 def outputs_of(model: PyFuncModel, features: pd.DataFrame) -> np.ndarray:
     """What the model returns, as floats: one per row, or one probability per class and row."""
     from mlflow.exceptions import MlflowException
@@ -68,11 +63,6 @@ def outputs_of(model: PyFuncModel, features: pd.DataFrame) -> np.ndarray:
         return np.asarray(out, dtype=np.float64)
     except (MlflowException, KeyError, ValueError, TypeError) as exc:
         raise NotComparableError(_cause(exc)) from None
-
-
-def score(task: Task, model: PyFuncModel, data: Dataset, *, prefix: str = "") -> dict[str, float]:
-    """The task's validation metrics of a served model, logged with `prefix`."""
-    return evaluate(task, model, data, prefix=prefix)[0]
 
 
 def evaluate(
@@ -86,13 +76,11 @@ def evaluate(
     champion is scored by its threshold, not the candidate's. A model logged for another task,
     or whose outputs do not fit it, is NotComparableError.
     """
-    from mlflow.exceptions import MlflowException
-
     try:
         description = task.description_of(model)
-        out = np.asarray(model.predict(data.features))
-    except (MlflowException, KeyError, ValueError, TypeError) as exc:
+    except ValueError as exc:
         raise NotComparableError(_cause(exc)) from None
+    out = outputs_of(model, data.features)
     scores = score_outputs(task, data.target, out, description, prefix=prefix)
     raw = task.breakdown(data.target, out, description)
     return scores, Breakdown.model_validate(raw) if raw is not None else None
@@ -125,20 +113,6 @@ def _cause(exc: BaseException) -> str:
     if "Error: " in text:
         text = text.rsplit("Error: ", 1)[1]
     return " ".join(text.split())[:300] or type(exc).__name__
-
-
-def metrics(target: pd.Series, predictions: np.ndarray, *, prefix: str = "") -> dict[str, float]:
-    """MLflow's regressor metrics (same keys) for these predictions, logged with `prefix`.
-
-    Computed with scikit-learn directly: `mlflow.models.evaluate` gives the same numbers but
-    costs most of a second to import on every run. Returned without the prefix.
-    """
-    import mlflow
-
-    scores = Regression().score(target, predictions, {"task": "regression"})
-    if mlflow.active_run() is not None:
-        mlflow.log_metrics({f"{prefix}{key}": value for key, value in scores.items()})
-    return scores
 
 
 def rmse(target: pd.Series, predictions: np.ndarray) -> float:

@@ -12,6 +12,7 @@ import pytest
 from sklearn import metrics as sk
 from sklearn.linear_model import LinearRegression
 
+from mlgate.tasks.regression import Regression
 from mlgate.train import evaluation
 from support.stores import sqlite_store
 
@@ -93,10 +94,10 @@ def test_latency_of_a_batch(served, batch: int, repeats: int) -> None:
     assert 0 <= latency.p50_ms <= latency.p95_ms
 
 
-def test_predict_returns_one_float_per_row(served) -> None:
+def test_a_regressor_returns_one_float_per_row(served) -> None:
     frame = rides(25, seed=5)
 
-    predictions = evaluation.predict(served, frame[INPUTS])
+    predictions = evaluation.outputs_of(served, frame[INPUTS])
 
     assert predictions.dtype == np.float64
     assert predictions.shape == (len(frame),)
@@ -108,7 +109,7 @@ def test_model_needing_a_missing_column_is_not_comparable(served, dropped: str) 
     features = rides(25, seed=6)[INPUTS].drop(columns=[dropped])
 
     with pytest.raises(evaluation.NotComparableError) as raised:
-        evaluation.predict(served, features)
+        evaluation.outputs_of(served, features)
 
     message = str(raised.value)
     assert dropped in message
@@ -125,7 +126,9 @@ def test_metrics_equal_scikit_learn_and_are_logged(logged: Logged, prefix: str) 
     mlflow.set_tracking_uri(logged.uri)
 
     with mlflow.start_run(experiment_id=logged.experiment_id) as run:
-        scores = evaluation.metrics(target, predictions, prefix=prefix)
+        scores = evaluation.score_outputs(
+            Regression(), target, predictions, {"task": "regression"}, prefix=prefix
+        )
 
     assert set(scores) == set(evaluation.REPORTED_METRICS)
     for name, metric in SKLEARN.items():
