@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -774,6 +774,7 @@ def entry() -> None:
     (SIGTERM, argparse) takes the ordinary, slower exit instead.
     """
     code = main()
+    _release_idle_pools()
     deadline = time.monotonic() + THREAD_JOIN_S
     for thread in threading.enumerate():
         if thread is not threading.current_thread() and not thread.daemon:
@@ -785,6 +786,21 @@ def entry() -> None:
         except (OSError, ValueError):
             code = code or EXIT_ERROR
     os._exit(code)
+
+
+def _release_idle_pools() -> None:
+    """Tell thread pools' workers to exit once their queued work is done, as the interpreter's
+    own shutdown does first: their idle workers (MLflow's artifact uploads keep a pool) are
+    not daemons, so the bounded join in `entry` would otherwise wait its whole time for them."""
+    pools = sys.modules.get("concurrent.futures.thread")
+    lock = getattr(pools, "_global_shutdown_lock", None)
+    queues = getattr(pools, "_threads_queues", None)
+    if pools is None or lock is None or not isinstance(queues, Mapping):
+        return
+    with lock:
+        pools._shutdown = True
+    for queue in list(queues.values()):
+        queue.put(None)
 
 
 if __name__ == "__main__":
