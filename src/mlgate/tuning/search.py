@@ -87,6 +87,11 @@ def storage_for(url: str | None) -> optuna.storages.BaseStorage:
 
     if url is None:
         return optuna.storages.InMemoryStorage()
+    if not url.strip():
+        raise UserError(
+            "--storage is empty (an unset secret?): give an RDB URL such as "
+            "postgresql+psycopg://USER:PASSWORD@HOST/DATABASE"
+        )
     engine: dict[str, Any] = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
     last = ""
     for attempt in range(3):  # processes starting together race to create the schema

@@ -204,3 +204,10 @@ def test_without_an_estimator_choice_the_configured_estimator_wins(
     chosen, params = space.split(best(opened, settings), settings.model.estimator)
     assert chosen == settings.model.estimator
     assert set(params) == {"alpha"}
+
+
+@pytest.mark.parametrize("url", ["", "  "])
+def test_an_empty_storage_is_one_line(url: str, tuning_settings: Callable[..., Settings]) -> None:
+    """An unset secret in a workflow gives `--storage ""`: say so, not a driver's error."""
+    with pytest.raises(UserError, match=r"^--storage is empty \(an unset secret\?\)"):
+        search.open_study(tuning_settings(SELECTION).tuning, storage_url=url, name="s")
