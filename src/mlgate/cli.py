@@ -243,6 +243,19 @@ def _add_tuning_commands(commands: argparse._SubParsersAction) -> None:
     tune.add_argument(
         "--study", help="study name in the storage (default: experiment name + commit)"
     )
+    matrix = commands.add_parser(
+        "tune-matrix",
+        help="the tuning workflow's plan: the workers' matrix and the study they share, "
+        "written to $GITHUB_OUTPUT",
+    )
+    matrix.add_argument(
+        "--workers", type=int, default=2, help="how many `tune` workers (default 2, at most 10)"
+    )
+    matrix.add_argument(
+        "--study",
+        default="",
+        help="study name (default: experiment name + commit + workflow run id)",
+    )
     candidate = commands.add_parser(
         "candidate",
         help="the PR workflow's step: `tune` when tuning.enabled is true, else `train`",
@@ -721,6 +734,17 @@ def cmd_tune(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tune_matrix(args: argparse.Namespace) -> int:
+    from mlgate.tuning import matrix
+
+    settings = _settings(args, names=True)
+    planned = matrix.plan(settings, args.workers, args.study, os.environ)
+    for key, value in planned.outputs().items():
+        print(f"{key}={value}")
+    matrix.write_outputs(planned, os.environ)
+    return 0
+
+
 def cmd_candidate(args: argparse.Namespace) -> int:
     settings = _settings(args)  # train and tune check the names first
     if not settings.tuning.enabled:
@@ -757,6 +781,7 @@ COMMANDS = {
     "monitor": cmd_monitor,
     "drift-issue": cmd_drift_issue,
     "tune": cmd_tune,
+    "tune-matrix": cmd_tune_matrix,
     "candidate": cmd_candidate,
     "serve-check": cmd_serve_check,
     "predict": cmd_predict,
