@@ -1,0 +1,201 @@
+"""`.github/workflows/tune.yml` under act: two workers on one PostgreSQL study.
+
+The clone adopts the tests' plug-in (`support.diabetes`, through `support.tune_faults`, whose
+extra step can kill one worker) with a small search, and dispatches the workflow with
+`workers=2` against a real PostgreSQL cluster (the study storage) and a real `mlflow server`.
+
+1. Both workers finish: the study ran exactly its budget, the workers' shares add up to it, one
+   worker refit and registered the winner and uploaded the one report, the other said who did.
+2. A new dispatch, where the first fit in either worker kills that worker's process (SIGKILL,
+   as a runner lost mid-trial): its job fails, the survivor runs the rest of the budget,
+   records the dead worker's trial as failed and refits and registers exactly once.
+
+Expectations come from the study in PostgreSQL, the registry and the uploaded reports.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from mlgate.report.document import load_report
+from mlgate.tuning.objective import FAIL_REASON
+from mlgate.tuning.tracking import PARENT_RUN
+from support import diabetes, tune_faults
+from support.act import ActResult, ActSession, commit_files
+from support.adoption import adopted_files
+from support.mlflow_server import MlflowServer
+from support.team_server import Postgres
+
+WORKFLOW = ".github/workflows/tune.yml"
+WORKERS = 2
+BUDGET = 6
+PLUGIN_ENV = {"PYTHONPATH": "tests"}
+RAN = re.compile(r"this process ran (\d+) of study '([^']+)''s (\d+) trial\(s\)")
+
+SEARCH = f"""
+[tool.mlgate.tuning]
+sampler = "random"
+seed = 7
+n_trials = {BUDGET}
+cv_folds = 2
+pruning = false
+
+[tool.mlgate.tuning.space]
+alpha = {{ kind = "float", low = 0.01, high = 10.0, log = true }}
+"""
+
+
+@dataclass
+class Tuning:
+    """The adopted clone, its study storage and its tracking server."""
+
+    session: ActSession
+    storage: str
+    mlflow_url: str
+    name: str
+
+    def dispatch(self, env: dict[str, str] | None = None) -> ActResult:
+        result = self.session.run(
+            "workflow_dispatch",
+            {"inputs": {"workers": WORKERS, "study": ""}, "ref": "refs/heads/main"},
+            workflow=WORKFLOW,
+            secrets={"MLFLOW_TRACKING_URI": self.mlflow_url, "TUNING_STORAGE_URL": self.storage},
+            env={**PLUGIN_ENV, **(env or {})},
+            timeout=600,
+        )
+        assert not result.timed_out, result.describe()
+        return result
+
+    def versions(self) -> list[str]:
+        from mlflow import MlflowClient
+
+        client = MlflowClient(tracking_uri=self.mlflow_url, registry_uri=self.mlflow_url)
+        found = client.search_model_versions(f"name = '{self.name}'")
+        return sorted(str(v.version) for v in found)
+
+    def parent_status(self, study) -> str:
+        """The status of the study's parent MLflow run (whoever started it)."""
+        from mlflow import MlflowClient
+
+        client = MlflowClient(tracking_uri=self.mlflow_url)
+        return client.get_run(study.user_attrs[PARENT_RUN]).info.status
+
+    def reports(self, result: ActResult) -> dict[int, Path]:
+        """The report each worker uploaded, by worker (only the refitter has one)."""
+        found = {}
+        for worker in range(1, WORKERS + 1):
+            path = self.session.artifact_dir(result.run_id, f"tune-report-{worker}")
+            if (path / "report.json").is_file():
+                found[worker] = path / "report.json"
+        return found
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[Postgres]:
+    with Postgres() as db:
+        yield db
+
+
+@pytest.fixture
+def tuning(act_session: ActSession, mlflow_server: MlflowServer, postgres: Postgres) -> Tuning:
+    """Adopt the plug-in with a search of its own and no serving check (speed), on main."""
+    repo = act_session.repo_dir
+    name = f"mlgate-tune-{uuid.uuid4().hex[:8]}"
+    files = adopted_files(repo, name)
+    text = str(files["pyproject.toml"])
+    text = text.replace(f'"{diabetes.REFERENCE}"', f'"{tune_faults.REFERENCE}"')
+    text, switched = re.subn(r"(?m)^(\[tool\.mlgate\.serving\]\ncheck = )true$", r"\1false", text)
+    assert switched == 1, "pyproject.toml turns the serving check on in one place"
+    text = re.sub(r"(?ms)^\[tool\.mlgate\.tuning\]\n.*?(?=^\[)", "", text)
+    files["pyproject.toml"] = text + SEARCH
+    commit_files(repo, files, "Adopt the template and configure a search")
+    storage = (
+        f"postgresql+psycopg://postgres:{postgres.password}@127.0.0.1:{postgres.pg_port}/postgres"
+    )
+    return Tuning(act_session, storage, mlflow_server.url, name)
+
+
+def study_of(storage: str, name: str):
+    import optuna
+
+    return optuna.load_study(study_name=name, storage=storage)
+
+
+def shares(result: ActResult) -> tuple[str, list[int]]:
+    """The study the workers named and how many trials each reported running."""
+    found = RAN.findall(result.step_log("Tune"))
+    studies = {study for _, study, _ in found}
+    assert len(studies) == 1, (found, result.describe())
+    assert all(int(budget) == BUDGET for _, _, budget in found), found
+    return studies.pop(), [int(ran) for ran, _, _ in found]
+
+
+def tune_steps(result: ActResult) -> list[str]:
+    """Each worker's `Tune` step result. (act marks every job of a matrix failed when one
+    fails, so the steps tell the workers apart.)"""
+    return sorted(
+        s.result
+        for s in result.steps
+        if s.job_id == "tune" and s.step == "Tune" and s.stage == "Main" and not s.nested
+    )
+
+
+def test_two_workers_share_one_budget_and_register_once_even_when_one_dies(
+    tuning: Tuning, tmp_path: Path
+) -> None:
+    from optuna.trial import TrialState
+
+    # 1. Both workers finish.
+    first = tuning.dispatch()
+    assert first.ok, first.describe()
+    assert tune_steps(first) == ["success"] * WORKERS, first.describe()
+    name, ran = shares(first)
+    assert name.endswith(f"-run{first.run_id}"), name
+    assert len(ran) == WORKERS, ran
+    assert sum(ran) == BUDGET, ran
+    study = study_of(tuning.storage, name)
+    trials = study.get_trials(deepcopy=False)
+    assert len(trials) == BUDGET
+    assert [t.state for t in trials] == [TrialState.COMPLETE] * BUDGET
+    [(refitter, path)] = tuning.reports(first).items()
+    report = load_report(path)
+    assert report.tuning is not None
+    assert (report.tuning.n_trials, report.tuning.completed) == (BUDGET, BUDGET)
+    assert tuning.versions() == [str(report.candidate.version)]
+    log = first.step_log("Tune")
+    assert log.count("refitting the best trial") == 1, log
+    assert log.count("refit and registered by") + log.count("refits and registers") == 1, log
+    assert tuning.parent_status(study) == "FINISHED"
+
+    # 2. A new dispatch: the first fit anywhere kills its worker's process.
+    marker = tmp_path / "died"
+    second = tuning.dispatch({tune_faults.MARKER_ENV: str(marker)})
+    assert marker.exists(), "a worker was killed"
+    assert not second.ok
+    assert tune_steps(second) == ["failure", "success"], second.describe()
+    assert [s.step for s in second.failed_steps] == ["Tune"], second.describe()
+    name2, ran2 = shares(second)
+    assert name2 != name
+    assert ran2 == [BUDGET - 1], "only the survivor reports; it ran all but the dead one's trial"
+    study = study_of(tuning.storage, name2)
+    trials = study.get_trials(deepcopy=False)
+    states = [t.state for t in trials]
+    assert len(trials) == BUDGET
+    assert states.count(TrialState.COMPLETE) == BUDGET - 1
+    [dead] = [t for t in trials if t.state == TrialState.FAIL]
+    assert re.fullmatch(r"its process \d+ exited", dead.user_attrs[FAIL_REASON])
+    [(survivor, path)] = tuning.reports(second).items()
+    report2 = load_report(path)
+    assert (report2.tuning.completed, report2.tuning.failed) == (BUDGET - 1, 1)
+    assert tuning.versions() == sorted(
+        {str(report.candidate.version), str(report2.candidate.version)}
+    )
+    assert second.step_log("Tune").count("refitting the best trial") == 1, second.describe()
+    assert tuning.parent_status(study) == "FINISHED", "the survivor closes the dead one's run"
+    print(f"refit by worker {refitter}, then by the survivor, worker {survivor}")
