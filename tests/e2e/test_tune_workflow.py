@@ -79,12 +79,19 @@ class Tuning:
         found = client.search_model_versions(f"name = '{self.name}'")
         return sorted(str(v.version) for v in found)
 
-    def parent_status(self, study) -> str:
-        """The status of the study's parent MLflow run (whoever started it)."""
+    def parent_run(self, study):
+        """The study's parent MLflow run (whoever started it)."""
         from mlflow import MlflowClient
 
-        client = MlflowClient(tracking_uri=self.mlflow_url)
-        return client.get_run(study.user_attrs[PARENT_RUN]).info.status
+        return MlflowClient(tracking_uri=self.mlflow_url).get_run(study.user_attrs[PARENT_RUN])
+
+    def assert_no_password(self, run, report: Path) -> None:
+        """The storage's password reaches neither the report nor the parent run."""
+        password = self.storage.split("@")[0].rsplit(":", 1)[1]
+        shown = [report.read_text(encoding="utf-8"), report.with_suffix(".md").read_text()]
+        shown += [*run.data.params.values(), *run.data.tags.values()]
+        assert run.data.params["storage"].startswith("postgresql+psycopg://127.0.0.1:")
+        assert not [text for text in shown if password in text]
 
     def reports(self, result: ActResult) -> dict[int, Path]:
         """The report each worker uploaded, by worker (only the refitter has one)."""
@@ -171,7 +178,9 @@ def test_two_workers_share_one_budget_and_register_once_even_when_one_dies(
     log = first.step_log("Tune")
     assert log.count("refitting the best trial") == 1, log
     assert log.count("refit and registered by") + log.count("refits and registers") == 1, log
-    assert tuning.parent_status(study) == "FINISHED"
+    parent = tuning.parent_run(study)
+    assert parent.info.status == "FINISHED"
+    tuning.assert_no_password(parent, path)
 
     # 2. A new dispatch: the first fit anywhere kills its worker's process.
     marker = tmp_path / "died"
@@ -197,5 +206,7 @@ def test_two_workers_share_one_budget_and_register_once_even_when_one_dies(
         {str(report.candidate.version), str(report2.candidate.version)}
     )
     assert second.step_log("Tune").count("refitting the best trial") == 1, second.describe()
-    assert tuning.parent_status(study) == "FINISHED", "the survivor closes the dead one's run"
+    parent = tuning.parent_run(study)
+    assert parent.info.status == "FINISHED", "the survivor closes the dead one's run"
+    tuning.assert_no_password(parent, path)
     print(f"refit by worker {refitter}, then by the survivor, worker {survivor}")
