@@ -9,6 +9,8 @@ extra step can kill one worker) with a small search, and dispatches the workflow
 2. A new dispatch, where the first fit in either worker kills that worker's process (SIGKILL,
    as a runner lost mid-trial): its job fails, the survivor runs the rest of the budget,
    records the dead worker's trial as failed and refits and registers exactly once.
+3. A new dispatch, where the worker that claimed the refit is killed while it fits the winner:
+   the other worker, waiting on the claim, takes it over and registers the winner, once.
 
 Expectations come from the study in PostgreSQL, the registry and the uploaded reports.
 """
@@ -25,10 +27,12 @@ import pytest
 
 from mlgate.report.document import load_report
 from mlgate.tuning.objective import FAIL_REASON
+from mlgate.tuning.refit import REFIT
 from mlgate.tuning.tracking import PARENT_RUN
 from support import diabetes, tune_faults
 from support.act import ActResult, ActSession, commit_files
 from support.adoption import adopted_files
+from support.diabetes import TRAIN_ROWS
 from support.mlflow_server import MlflowServer
 from support.team_server import Postgres
 
@@ -156,57 +160,106 @@ def tune_steps(result: ActResult) -> list[str]:
 def test_two_workers_share_one_budget_and_register_once_even_when_one_dies(
     tuning: Tuning, tmp_path: Path
 ) -> None:
+    first = both_finish(tuning)
+    second = one_dies_in_its_first_trial(tuning, tmp_path / "died-in-a-trial")
+    third = the_refitter_dies(tuning, tmp_path / "died-refitting")
+    assert len({first, second, third}) == 3, "each dispatch has a study of its own"
+    assert len(tuning.versions()) == 3, "one version per dispatch"
+
+
+def registered(tuning: Tuning, before: list[str], report_path: Path):
+    """The report the one refitting worker uploaded, whose version is the only new one."""
+    report = load_report(report_path)
+    assert report.tuning is not None
+    assert report.candidate is not None
+    assert tuning.versions() == sorted([*before, str(report.candidate.version)])
+    return report
+
+
+def refit_claim(study) -> dict:
+    return study.user_attrs[REFIT]
+
+
+def both_finish(tuning: Tuning) -> str:
+    """The workers' shares add up to the budget; one refits and registers, the other says so."""
     from optuna.trial import TrialState
 
-    # 1. Both workers finish.
-    first = tuning.dispatch()
-    assert first.ok, first.describe()
-    assert tune_steps(first) == ["success"] * WORKERS, first.describe()
-    name, ran = shares(first)
-    assert name.endswith(f"-run{first.run_id}"), name
+    before = tuning.versions()
+    result = tuning.dispatch()
+    assert result.ok, result.describe()
+    assert tune_steps(result) == ["success"] * WORKERS, result.describe()
+    name, ran = shares(result)
+    assert name.endswith(f"-run{result.run_id}"), name
     assert len(ran) == WORKERS, ran
     assert sum(ran) == BUDGET, ran
     study = study_of(tuning.storage, name)
     trials = study.get_trials(deepcopy=False)
-    assert len(trials) == BUDGET
     assert [t.state for t in trials] == [TrialState.COMPLETE] * BUDGET
-    [(refitter, path)] = tuning.reports(first).items()
-    report = load_report(path)
-    assert report.tuning is not None
+    [path] = tuning.reports(result).values()
+    report = registered(tuning, before, path)
     assert (report.tuning.n_trials, report.tuning.completed) == (BUDGET, BUDGET)
-    assert tuning.versions() == [str(report.candidate.version)]
-    log = first.step_log("Tune")
+    log = result.step_log("Tune")
     assert log.count("refitting the best trial") == 1, log
-    assert log.count("refit and registered by") + log.count("refits and registers") == 1, log
+    assert (
+        f"registered by {refit_claim(study)['owner']} (version {report.candidate.version})" in log
+    )
+    assert refit_claim(study)["state"] == "done"
     parent = tuning.parent_run(study)
     assert parent.info.status == "FINISHED"
     tuning.assert_no_password(parent, path)
+    return name
 
-    # 2. A new dispatch: the first fit anywhere kills its worker's process.
-    marker = tmp_path / "died"
-    second = tuning.dispatch({tune_faults.MARKER_ENV: str(marker)})
+
+def one_dies_in_its_first_trial(tuning: Tuning, marker: Path) -> str:
+    """The first fit anywhere kills its worker: the survivor runs the rest of the budget,
+    records the dead worker's trial as failed, and refits and registers once."""
+    from optuna.trial import TrialState
+
+    before = tuning.versions()
+    result = tuning.dispatch({tune_faults.MARKER_ENV: str(marker)})
     assert marker.exists(), "a worker was killed"
-    assert not second.ok
-    assert tune_steps(second) == ["failure", "success"], second.describe()
-    assert [s.step for s in second.failed_steps] == ["Tune"], second.describe()
-    name2, ran2 = shares(second)
-    assert name2 != name
-    assert ran2 == [BUDGET - 1], "only the survivor reports; it ran all but the dead one's trial"
-    study = study_of(tuning.storage, name2)
-    trials = study.get_trials(deepcopy=False)
-    states = [t.state for t in trials]
-    assert len(trials) == BUDGET
+    assert not result.ok
+    assert tune_steps(result) == ["failure", "success"], result.describe()
+    assert [s.step for s in result.failed_steps] == ["Tune"], result.describe()
+    name, ran = shares(result)
+    assert ran == [BUDGET - 1], "only the survivor reports; it ran all but the dead one's trial"
+    study = study_of(tuning.storage, name)
+    states = [t.state for t in study.get_trials(deepcopy=False)]
+    assert len(states) == BUDGET
     assert states.count(TrialState.COMPLETE) == BUDGET - 1
-    [dead] = [t for t in trials if t.state == TrialState.FAIL]
+    [dead] = [t for t in study.get_trials(deepcopy=False) if t.state == TrialState.FAIL]
     assert re.fullmatch(r"its process \d+ exited", dead.user_attrs[FAIL_REASON])
-    [(survivor, path)] = tuning.reports(second).items()
-    report2 = load_report(path)
-    assert (report2.tuning.completed, report2.tuning.failed) == (BUDGET - 1, 1)
-    assert tuning.versions() == sorted(
-        {str(report.candidate.version), str(report2.candidate.version)}
-    )
-    assert second.step_log("Tune").count("refitting the best trial") == 1, second.describe()
+    [path] = tuning.reports(result).values()
+    report = registered(tuning, before, path)
+    assert (report.tuning.completed, report.tuning.failed) == (BUDGET - 1, 1)
+    assert result.step_log("Tune").count("refitting the best trial") == 1, result.describe()
     parent = tuning.parent_run(study)
     assert parent.info.status == "FINISHED", "the survivor closes the dead one's run"
     tuning.assert_no_password(parent, path)
-    print(f"refit by worker {refitter}, then by the survivor, worker {survivor}")
+    return name
+
+
+def the_refitter_dies(tuning: Tuning, marker: Path) -> str:
+    """The worker that claimed the refit is killed while it fits the winner: the other one,
+    waiting, takes the claim over and registers the winner, once."""
+    from optuna.trial import TrialState
+
+    before = tuning.versions()
+    env = {tune_faults.MARKER_ENV: str(marker), tune_faults.MIN_ROWS_ENV: str(TRAIN_ROWS)}
+    result = tuning.dispatch(env)
+    assert marker.exists(), "the refitting worker was killed"
+    assert tune_steps(result) == ["failure", "success"], result.describe()
+    name, _ = shares(result)
+    study = study_of(tuning.storage, name)
+    states = [t.state for t in study.get_trials(deepcopy=False)]
+    assert states == [TrialState.COMPLETE] * BUDGET, "it died after the search"
+    log = result.step_log("Tune")
+    assert log.count("refitting the best trial") == 2, log
+    assert re.search(r"taking the refit over from \S+ \(its process \d+ on this machine", log), log
+    [path] = tuning.reports(result).values()
+    report = registered(tuning, before, path)
+    assert (report.tuning.completed, report.tuning.failed) == (BUDGET, 0)
+    claim = refit_claim(study)
+    assert (claim["state"], claim["version"]) == ("done", str(report.candidate.version))
+    assert tuning.parent_run(study).info.status == "FINISHED"
+    return name

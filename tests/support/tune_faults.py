@@ -2,9 +2,10 @@
 
 `DyingDiabetes` is `support.diabetes` with one more pipeline step, `DieOnce`: when the variable
 `TUNE_DIE_MARKER` names a file that does not exist yet, the first fit to create it (in any
-process) kills its own process with SIGKILL, as a runner lost mid-trial would: nothing is
-recorded, the trial it ran stays claimed. Every other fit, and every fit without the variable,
-passes the data through unchanged.
+process) kills its own process with SIGKILL, as a lost runner would: nothing is recorded, the
+trial (or refit) it ran stays claimed. With `TUNE_DIE_MIN_ROWS`, only a fit on at least that
+many rows counts (the refit on the whole training data, not a cross-validation fold). Every
+other fit, and every fit without the variable, passes the data through unchanged.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from support.diabetes import Diabetes
 
 REFERENCE = "support.tune_faults:DyingDiabetes"
 MARKER_ENV = "TUNE_DIE_MARKER"
+MIN_ROWS_ENV = "TUNE_DIE_MIN_ROWS"
 
 
 class DieOnce(TransformerMixin, BaseEstimator):
@@ -26,7 +28,7 @@ class DieOnce(TransformerMixin, BaseEstimator):
 
     def fit(self, features: Any, target: Any = None) -> DieOnce:
         marker = os.environ.get(MARKER_ENV, "")
-        if marker:
+        if marker and len(features) >= int(os.environ.get(MIN_ROWS_ENV, "0")):
             try:
                 os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
             except FileExistsError:
