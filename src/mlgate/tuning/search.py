@@ -8,10 +8,12 @@ trial of its own, so two workers can neither exceed the budget nor run one trial
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -31,8 +33,11 @@ MAX_GRID = 100_000
 READY = "mlgate.ready"
 FINGERPRINT = "mlgate.config"
 WORKER = "mlgate.worker"
-"""A trial's user attribute: the machine and pid running it, so a killed worker is seen."""
+"""A trial's user attribute: the machine and pid running it, and its last heartbeat, so a
+killed worker is seen, on this machine at once and on another (a lost runner) by its silence."""
 POLL_S = 0.5
+BEAT_S = 5.0
+STALE_S = 60.0  # a running trial without a heartbeat for this long is recorded as failed
 STARTUP_TRIALS = 5  # the median pruner waits for this many finished trials before pruning
 
 
@@ -248,25 +253,50 @@ def run(
         trial = claim(study)
         if trial is None:
             break
-        trial.set_user_attr(WORKER, {"machine": machine(), "pid": os.getpid()})
         start = time.perf_counter()
-        try:
-            value = objective(trial)
-        except optuna.TrialPruned:
-            frozen = study.study.tell(trial, state=TrialState.PRUNED)
-        except TrialFailedError as exc:
-            trial.set_user_attr(FAIL_REASON, str(exc))
-            frozen = study.study.tell(trial, state=TrialState.FAIL)
-        except BaseException as exc:
-            trial.set_user_attr(FAIL_REASON, f"interrupted ({type(exc).__name__})")
-            study.study.tell(trial, state=TrialState.FAIL)
-            raise
-        else:
-            frozen = study.study.tell(trial, value)
+        with _beating(study, trial._trial_id):
+            try:
+                value = objective(trial)
+            except optuna.TrialPruned:
+                frozen = study.study.tell(trial, state=TrialState.PRUNED)
+            except TrialFailedError as exc:
+                trial.set_user_attr(FAIL_REASON, str(exc))
+                frozen = study.study.tell(trial, state=TrialState.FAIL)
+            except BaseException as exc:
+                trial.set_user_attr(FAIL_REASON, f"interrupted ({type(exc).__name__})")
+                study.study.tell(trial, state=TrialState.FAIL)
+                raise
+            else:
+                frozen = study.study.tell(trial, value)
         ran += 1
         if on_trial is not None:
             on_trial(frozen, time.perf_counter() - start)
     return ran
+
+
+@contextlib.contextmanager
+def _beating(study: Study, trial_id: int) -> Iterator[None]:
+    """Mark the trial as this process's, with a heartbeat every `BEAT_S` while it runs."""
+
+    def mark() -> None:
+        worker = {"machine": machine(), "pid": os.getpid(), "beat_at": time.time()}
+        study.storage.set_trial_user_attr(trial_id, WORKER, worker)
+
+    mark()
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(BEAT_S):
+            with contextlib.suppress(Exception):  # a missed beat only brings the deadline closer
+                mark()
+
+    thread = threading.Thread(target=beat, name="trial-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=BEAT_S + 5)
 
 
 def wait_for_others(study: Study, wait_s: float) -> int:
@@ -288,21 +318,35 @@ def wait_for_others(study: Study, wait_s: float) -> int:
 
 
 def _fail_orphans(study: Study, running: list[FrozenTrial]) -> int:
-    """Record as failed the running trials whose process on this machine has exited (killed:
-    it recorded nothing); returns how many."""
+    """Record as failed the running trials whose process has gone (killed: it recorded
+    nothing): exited on this machine, or silent for `STALE_S` on any; returns how many."""
+    from optuna.exceptions import UpdateFinishedTrialError
     from optuna.trial import TrialState
 
-    here, failed = machine(), 0
+    failed = 0
     for trial in running:
-        worker = trial.user_attrs.get(WORKER) or {}
-        pid = worker.get("pid")
-        if worker.get("machine") != here or not isinstance(pid, int) or children.alive(pid):
+        why = _gone(trial.user_attrs.get(WORKER) or {})
+        if why is None:
             continue
-        study.storage.set_trial_user_attr(trial._trial_id, FAIL_REASON, f"its process {pid} exited")
-        study.storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL)
-        progress.say(f"trial {trial.number}: its process {pid} exited; recorded as failed")
+        try:
+            study.storage.set_trial_user_attr(trial._trial_id, FAIL_REASON, why)
+            study.storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL)
+        except UpdateFinishedTrialError:  # it finished after all, just now
+            continue
+        progress.say(f"trial {trial.number}: {why}; recorded as failed")
         failed += 1
     return failed
+
+
+def _gone(worker: dict[str, Any]) -> str | None:
+    """Why the process running a trial is gone, or None while it may be alive."""
+    pid, beat = worker.get("pid"), worker.get("beat_at")
+    if worker.get("machine") == machine() and isinstance(pid, int) and not children.alive(pid):
+        return f"its process {pid} exited"
+    if isinstance(beat, (int, float)) and time.time() - beat > STALE_S:
+        where = f"{worker.get('machine')}:{pid}"
+        return f"its process {where} sent no heartbeat for {time.time() - beat:.0f} s"
+    return None
 
 
 def finished(study: Study) -> list[FrozenTrial]:
