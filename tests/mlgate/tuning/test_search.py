@@ -150,18 +150,20 @@ def test_joining_with_another_configuration_is_refused(
 
 
 def test_joining_a_study_nobody_sets_up_gives_up(
-    tmp_path: Path, tuning_settings: Callable[..., Settings]
+    tmp_path: Path, tuning_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(search, "POLL_S", 0.02)
     url = f"sqlite:///{tmp_path / 'study.db'}"
     config = tuning_settings(SELECTION).tuning
     search.open_study(config, storage_url=url, name="s")  # created, never marked ready
-    with pytest.raises(UserError, match=r"within 0\.5 s"):
-        search.open_study(config, storage_url=url, name="s", wait_s=0.5)
+    with pytest.raises(UserError, match=r"within 0\.1 s"):
+        search.open_study(config, storage_url=url, name="s", wait_s=0.1)
 
 
 def test_an_unreadable_storage_is_one_line(
-    tmp_path: Path, tuning_settings: Callable[..., Settings]
+    tmp_path: Path, tuning_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(search, "OPEN_PAUSE_S", 0.01)  # every attempt fails alike
     url = f"sqlite:///{tmp_path / 'missing-folder' / 'study.db'}"
     with pytest.raises(UserError, match=r"^--storage .*cannot open the Optuna storage"):
         search.open_study(tuning_settings(SELECTION).tuning, storage_url=url, name="s")
