@@ -26,6 +26,16 @@ def pytest_configure(config: pytest.Config) -> None:
     waits.bind(config)
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """`--dist loadscope` sends the act scenarios first, one per worker (`support.schedule`)."""
+    if config.getoption("dist") != "loadscope":
+        return None
+    from support.schedule import ScenariosFirst
+
+    return ScenariosFirst(config, log)
+
+
 @dataclass(frozen=True)
 class GitRepo:
     """A throwaway git repository with one commit of `README.md` and `uv.lock`."""
