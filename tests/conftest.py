@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -23,6 +24,16 @@ from support.team_server import TeamServer
 
 def pytest_configure(config: pytest.Config) -> None:
     waits.bind(config)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """`--dist loadscope` sends the act scenarios first, one per worker (`support.schedule`)."""
+    if config.getoption("dist") != "loadscope":
+        return None
+    from support.schedule import ScenariosFirst
+
+    return ScenariosFirst(config, log)
 
 
 @dataclass(frozen=True)
@@ -63,15 +74,23 @@ def _git_env() -> dict[str, str]:
     return env
 
 
-@pytest.fixture
-def git_repo(tmp_path: Path) -> GitRepo:
-    """A git repository on branch `main` in `tmp_path/repo`, with one clean commit."""
-    repo = GitRepo(tmp_path / "repo")
+@pytest.fixture(scope="session")
+def _git_repo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The `git_repo` every test gets a copy of: four git processes once, not per test."""
+    repo = GitRepo(tmp_path_factory.mktemp("git-template") / "repo")
     repo.path.mkdir()
     repo.git("init", "-q", "-b", "main")
     (repo.path / "README.md").write_text("# trips\n", encoding="utf-8")
     (repo.path / "uv.lock").write_text("version = 1\n", encoding="utf-8")
     repo.commit("initial")
+    return repo.path
+
+
+@pytest.fixture
+def git_repo(tmp_path: Path, _git_repo_template: Path) -> GitRepo:
+    """A git repository on branch `main` in `tmp_path/repo`, with one clean commit."""
+    repo = GitRepo(tmp_path / "repo")
+    shutil.copytree(_git_repo_template, repo.path, symlinks=True)
     return repo
 
 

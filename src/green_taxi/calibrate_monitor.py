@@ -23,13 +23,11 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-import pyarrow.parquet as pq
-
-from green_taxi import make_sample
 from mlgate.config import load_settings
 from mlgate.contract import Dataset
-from mlgate.monitoring.checks import run_all
-from mlgate.train import estimator, evaluation
+
+# The data, model and monitoring modules are imported where they are used, so `--help` and
+# argument errors answer at once.
 
 
 def _verdict(
@@ -37,6 +35,8 @@ def _verdict(
 ) -> tuple[list[str], tuple[float, str]]:
     """What the monitor would flag for `path` (empty when nothing drifted), and the drift
     check closest to its threshold (statistic / threshold, and which check)."""
+    from mlgate.monitoring.checks import run_all
+
     current = plugin.load(path)
     predictions = (model.predict(reference.features), model.predict(current.features))
     checks, _ = run_all(reference, current, plugin.watched, predictions, rmse, settings.monitoring)
@@ -72,6 +72,9 @@ def main(argv: list[str] | None = None) -> int:
         "--config", type=Path, default=Path("pyproject.toml"), help="default ./pyproject.toml"
     )
     args = parser.parse_args(argv)
+    from green_taxi import make_sample
+    from mlgate.train import estimator, evaluation
+
     settings = load_settings(args.config)
     plugin = settings.plugin()
     with tempfile.TemporaryDirectory(prefix="calibrate-monitor-") as tmp:
@@ -106,6 +109,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _real_halves(settings, plugin, path: Path, folder: Path) -> None:
     """The real month's first half of rows as reference, its second half as current."""
+    import pyarrow.parquet as pq
+
+    from mlgate.train import estimator, evaluation
+
     table = pq.read_table(path)
     half = table.num_rows // 2
     first, second = folder / "first-half.parquet", folder / "second-half.parquet"

@@ -12,6 +12,7 @@ import re
 import shlex
 import subprocess
 import sys
+from functools import cache
 
 import pytest
 import yaml
@@ -19,11 +20,19 @@ import yaml
 from support.docs import ROOT, Block, commands, pages, shell_block, shell_blocks
 
 
+@cache
 def claims() -> dict[tuple[str, str], list[str]]:
-    """(page, name) -> the test files that call `shell_block` with those literal arguments."""
+    """(page, name) -> the test files that call `shell_block` with those literal arguments.
+
+    Parsed once per process: every block's test asks, and the tests' source does not change
+    during a run.
+    """
     found: dict[tuple[str, str], list[str]] = {}
     for path in sorted((ROOT / "tests").rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        source = path.read_text(encoding="utf-8")
+        if "shell_block" not in source:  # most test files: no need to parse them
+            continue
+        for node in ast.walk(ast.parse(source)):
             if (
                 isinstance(node, ast.Call)
                 and getattr(node.func, "id", getattr(node.func, "attr", None)) == "shell_block"

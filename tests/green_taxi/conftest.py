@@ -59,6 +59,8 @@ def tlc_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[TLCServer]:
     state = TLCServer(base_url="")
 
     class Handler(BaseHTTPRequestHandler):
+        disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms ACK wait
+
         def do_GET(self) -> None:
             state.hits.append(self.path)
             replies = state.routes.get(self.path) or [Reply(404, b"not found")]
@@ -76,7 +78,7 @@ def tlc_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[TLCServer]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02})
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.005})
     thread.start()
     state.base_url = f"http://127.0.0.1:{server.server_address[1]}/trip-data"
     try:

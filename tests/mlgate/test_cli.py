@@ -384,6 +384,9 @@ def test_promote_direct_push_promotes_nothing(
     before = project.champion()
     summary = project.root / f"summary-{uuid.uuid4().hex[:6]}.md"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    # GitHub's commit-to-PR index can lag: promote asks again after 1, 2, 4 and 8 s before it
+    # calls the commit a direct push (test_merges.py times those waits).
+    monkeypatch.setattr("time.sleep", lambda seconds: None)
 
     assert project.cli("promote", "--merge-commit", push) == 0
 

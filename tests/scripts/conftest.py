@@ -27,3 +27,8 @@ def _load(name: str) -> ModuleType:
 @pytest.fixture(scope="session")
 def render_comments() -> ModuleType:
     return _load("render_comments")
+
+
+@pytest.fixture(scope="session")
+def calibrate_classifier_monitor() -> ModuleType:
+    return _load("calibrate_classifier_monitor")

@@ -3,21 +3,16 @@ no alarm, a shifted class prior drifts the predicted class, a scaled feature dri
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
+from types import ModuleType
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "calibrate_classifier_monitor.py"
 
-
-def test_the_calibration_separates_shifted_months_from_unshifted_ones() -> None:
-    done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--seeds", "3"], capture_output=True, text=True, timeout=300
-    )
-    assert done.returncode == 0, done.stderr
-    rows = [line.strip("|").split("|") for line in done.stdout.splitlines()[2:]]
+def test_the_calibration_separates_shifted_months_from_unshifted_ones(
+    calibrate_classifier_monitor: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert calibrate_classifier_monitor.main(["--seeds", "3"]) == 0
+    rows = [line.strip("|").split("|") for line in capsys.readouterr().out.splitlines()[2:]]
     table = {(r[0].strip(), r[1].strip().split()[0]): r for r in rows}
     for task in ("binary", "multiclass"):
         assert table[(task, "unshifted")][2].strip() == "0 of 3"
@@ -30,7 +25,8 @@ def test_the_calibration_separates_shifted_months_from_unshifted_ones() -> None:
 
 
 @pytest.mark.parametrize("args", [["--seeds", "0"], ["--rows", "10"], ["--prior", "1.5"]])
-def test_out_of_range_arguments_are_one_line(args: list[str]) -> None:
-    done = subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True)
-    assert done.returncode == 2
-    assert done.stderr.count("\n") == 1
+def test_out_of_range_arguments_are_one_line(
+    calibrate_classifier_monitor: ModuleType, args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert calibrate_classifier_monitor.main(args) == 2
+    assert capsys.readouterr().err.count("\n") == 1

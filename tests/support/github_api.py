@@ -169,9 +169,9 @@ class FakeGitHub:
         self.close()
 
     def start(self) -> FakeGitHub:
-        # A short poll interval makes shutdown (once per test) quick.
+        # Shutdown waits for the next poll, once per test: a 5 ms poll keeps that short.
         self._thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.005}, daemon=True
         )
         self._thread.start()
         return self
@@ -800,8 +800,9 @@ class FakeGitHub:
         m = re.fullmatch(r"/pulls/(\d+)/files", rest)
         if m and int(m[1]) in self._pulls and method == "GET":
             number = int(m[1])
-            files = [self._file_json(number, i, f) for i, f in enumerate(self._files[number])]
-            return self._page(files[:3000], rest, query)  # GitHub lists at most 3,000 files
+            listed = list(enumerate(self._files[number]))[:3000]  # GitHub lists at most 3,000
+            status, chunk, headers = self._page(listed, rest, query)
+            return status, [self._file_json(number, i, f) for i, f in chunk], headers
         if (m := re.fullmatch(r"/statuses/([^/]+)", rest)) and method == "POST":
             return self._create_status(m[1], raw)
         if (m := re.fullmatch(r"/commits/([^/]+)/statuses", rest)) and method == "GET":
@@ -1021,6 +1022,9 @@ def _comment_body(raw: bytes) -> tuple[str, tuple[int, Any, dict[str, str]] | No
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # The headers and the body are two writes; with Nagle's algorithm the body waits for the
+    # client's delayed ACK of the headers (40 ms a request on Linux), as GitHub's replies do not.
+    disable_nagle_algorithm = True
 
     def version_string(self) -> str:
         return "GitHub.com"

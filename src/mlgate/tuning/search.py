@@ -38,6 +38,8 @@ killed worker is seen, on this machine at once and on another (a lost runner) by
 POLL_S = 0.5
 BEAT_S = 5.0
 STALE_S = 60.0  # a running trial without a heartbeat for this long is recorded as failed
+OPEN_ATTEMPTS = 3  # opening a storage; processes starting together race to create its schema
+OPEN_PAUSE_S = 0.5  # times the attempt number, between attempts
 STARTUP_TRIALS = 5  # the median pruner waits for this many finished trials before pruning
 
 
@@ -99,12 +101,12 @@ def storage_for(url: str | None) -> optuna.storages.BaseStorage:
         )
     engine: dict[str, Any] = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
     last = ""
-    for attempt in range(3):  # processes starting together race to create the schema
+    for attempt in range(OPEN_ATTEMPTS):
         try:
             return optuna.storages.RDBStorage(url, engine_kwargs=engine)
         except (SQLAlchemyError, ValueError, ImportError) as exc:
             last = " ".join(str(exc).split())[:200]
-            time.sleep(0.5 * (attempt + 1))
+            time.sleep(OPEN_PAUSE_S * (attempt + 1))
     raise UserError(f"--storage {_shown(url)}: cannot open the Optuna storage ({last})")
 
 

@@ -34,8 +34,9 @@ HOLDER = textwrap.dedent(
     from mlgate.registry import versions as registry
 
     uri, name = sys.argv[1], sys.argv[2]
+    beat = {"heartbeat_s": float(sys.argv[3])} if len(sys.argv) > 3 else {}
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)
-    with registry.promotion_lock(client, name):
+    with registry.promotion_lock(client, name, **beat):
         print("held", flush=True)
         termination.sleep(600)
     """
@@ -100,9 +101,15 @@ def _run(source: str, tmp_path: Path, *args: str) -> subprocess.Popen[str]:
 
 
 @pytest.fixture
-def holder(store: str, name: str, tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
-    """A separate process holding `name`'s promotion lock (it says "held" once it has it)."""
-    process = _run(HOLDER, tmp_path, store, name)
+def holder(
+    store: str, name: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[subprocess.Popen[str]]:
+    """A separate process holding `name`'s promotion lock (it says "held" once it has it), with
+    the default heartbeat or the one a test gives (`@pytest.mark.parametrize("holder", ["0.5"],
+    indirect=True)`)."""
+    process = _run(
+        HOLDER, tmp_path, store, name, *([request.param] if hasattr(request, "param") else [])
+    )
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
@@ -182,14 +189,16 @@ def test_a_killed_holders_lock_is_taken_over_within_the_bound(
     assert lock_tags(client, name) is None
 
 
+@pytest.mark.parametrize("holder", ["0.5"], indirect=True)  # a heartbeat every 0.5 s
 def test_a_live_holder_keeps_the_lock_past_the_stale_bound(
     client, name: str, holder: subprocess.Popen[str]
 ) -> None:
-    """The holder's heartbeat keeps its lock fresh, however long its promotion takes."""
+    """The holder's heartbeat keeps its lock fresh, however long its promotion takes (the
+    bounds scaled down: a 4 s stale bound, waited past for 6 s)."""
     owner = lock_tags(client, name)["owner"]
     with (
         pytest.raises(UserError, match="another promotion is running"),
-        registry.promotion_lock(client, name, wait_s=16, stale_s=12),
+        registry.promotion_lock(client, name, wait_s=6, stale_s=4),
     ):
         pytest.fail("a live holder's lock must not be taken over")
     assert lock_tags(client, name)["owner"] == owner

@@ -117,7 +117,7 @@ SLOW_RUN = textwrap.dedent(
     class Slow:
         def predict(self, frame):
             Path(sys.argv[3]).touch()
-            time.sleep(0.2)
+            time.sleep(0.05)
             return (frame["a"] + frame["b"]).to_numpy(dtype=float)
 
     score_file(Slow(), Plugin(), Path(sys.argv[1]), Path(sys.argv[2]), batch_rows=100)
@@ -143,7 +143,7 @@ def test_sigterm_mid_run_exits_143_and_leaves_no_tmp(tmp_path: Path, after_batch
             assert run.poll() is None, "the run ended before scoring"
             assert time.monotonic() < deadline, "scoring never started"
             time.sleep(0.05)
-        time.sleep(0.2 * (after_batches - 1))
+        time.sleep(0.05 * (after_batches - 1))
         run.send_signal(signal.SIGTERM)
         _, err = run.communicate(timeout=30)
     finally:

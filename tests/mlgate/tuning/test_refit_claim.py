@@ -11,7 +11,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict
-from pathlib import Path
 
 import pytest
 
@@ -24,15 +23,14 @@ SPACE = {"alpha": {"kind": "float", "low": 1e-4, "high": 10.0, "log": True}}
 
 
 @pytest.fixture
-def shared(tmp_path: Path, tuning_settings: Callable[..., Settings]) -> Callable[[], search.Study]:
+def shared(study_url: str, tuning_settings: Callable[..., Settings]) -> Callable[[], search.Study]:
     """`shared()`: a new handle on one study in one sqlite storage, set up by the first."""
     settings = tuning_settings(SPACE, sampler="random", n_trials=2)
-    url = f"sqlite:///{tmp_path / 'study.db'}"
-    first = search.open_study(settings.tuning, storage_url=url, name="shared")
+    first = search.open_study(settings.tuning, storage_url=study_url, name="shared")
     search.mark_ready(first)
 
     def handle() -> search.Study:
-        return search.open_study(settings.tuning, storage_url=url, name="shared", wait_s=5)
+        return search.open_study(settings.tuning, storage_url=study_url, name="shared", wait_s=5)
 
     return handle
 

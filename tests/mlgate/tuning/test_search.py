@@ -111,16 +111,15 @@ def test_grid_runs_distinct_points_in_a_seeded_order(
 
 
 def test_two_handles_on_one_storage_share_the_budget_exactly(
-    tmp_path: Path,
+    study_url: str,
     tuning_settings: Callable[..., Settings],
     tiny_plugin: ModelPlugin,
     tiny_data: Dataset,
 ) -> None:
     settings = tuning_settings(SELECTION, sampler="random", n_trials=7, pruning=False)
-    url = f"sqlite:///{tmp_path / 'study.db'}"
-    owner = search.open_study(settings.tuning, storage_url=url, name="shared")
+    owner = search.open_study(settings.tuning, storage_url=study_url, name="shared")
     search.mark_ready(owner)
-    joiner = search.open_study(settings.tuning, storage_url=url, name="shared", wait_s=5)
+    joiner = search.open_study(settings.tuning, storage_url=study_url, name="shared", wait_s=5)
     assert (owner.created, joiner.created, joiner.budget) == (True, False, 7)
     objective = Objective(settings, tiny_plugin, tiny_data)
     claimed: list[int] = []
@@ -139,29 +138,29 @@ def test_two_handles_on_one_storage_share_the_budget_exactly(
 
 
 def test_joining_with_another_configuration_is_refused(
-    tmp_path: Path, tuning_settings: Callable[..., Settings]
+    study_url: str, tuning_settings: Callable[..., Settings]
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'study.db'}"
-    owner = search.open_study(tuning_settings(SELECTION).tuning, storage_url=url, name="s")
+    owner = search.open_study(tuning_settings(SELECTION).tuning, storage_url=study_url, name="s")
     search.mark_ready(owner)
     other = tuning_settings(SELECTION, seed=99).tuning
     with pytest.raises(UserError, match="another tuning configuration"):
-        search.open_study(other, storage_url=url, name="s", wait_s=5)
+        search.open_study(other, storage_url=study_url, name="s", wait_s=5)
 
 
 def test_joining_a_study_nobody_sets_up_gives_up(
-    tmp_path: Path, tuning_settings: Callable[..., Settings]
+    study_url: str, tuning_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'study.db'}"
+    monkeypatch.setattr(search, "POLL_S", 0.02)
     config = tuning_settings(SELECTION).tuning
-    search.open_study(config, storage_url=url, name="s")  # created, never marked ready
-    with pytest.raises(UserError, match=r"within 0\.5 s"):
-        search.open_study(config, storage_url=url, name="s", wait_s=0.5)
+    search.open_study(config, storage_url=study_url, name="s")  # created, never marked ready
+    with pytest.raises(UserError, match=r"within 0\.1 s"):
+        search.open_study(config, storage_url=study_url, name="s", wait_s=0.1)
 
 
 def test_an_unreadable_storage_is_one_line(
-    tmp_path: Path, tuning_settings: Callable[..., Settings]
+    tmp_path: Path, tuning_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(search, "OPEN_PAUSE_S", 0.01)  # every attempt fails alike
     url = f"sqlite:///{tmp_path / 'missing-folder' / 'study.db'}"
     with pytest.raises(UserError, match=r"^--storage .*cannot open the Optuna storage"):
         search.open_study(tuning_settings(SELECTION).tuning, storage_url=url, name="s")

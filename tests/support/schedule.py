@@ -1,0 +1,58 @@
+"""How pytest-xdist spreads the suite over the workers: `--dist loadscope`, with the workflow
+scenarios run under act (minutes each, most of the whole suite's time) first and apart.
+
+Plain loadscope keeps a module's tests on one worker (its module-scoped models and stores are
+built once), sends the modules with the most tests first and tops a worker up while it still
+has two tests to go. For the act scenarios that is the wrong way round: a module of three
+scenarios ran them one after another on one worker, sent late because it has few tests, and a
+worker busy with a long scenario could be sent another one the other worker was free for.
+Here each scenario is its own unit (they share no module-scoped fixture) and the scenarios go
+out before anything else. A worker starts a test only once it knows the next one (or that
+there is none), so one busy with a scenario is sent the smallest other unit to follow it.
+"""
+
+from __future__ import annotations
+
+from xdist.scheduler import LoadScopeScheduling
+from xdist.workermanage import WorkerController
+
+# The modules whose tests run whole workflows under act (each test a scenario of minutes).
+SCENARIO_MODULES = (
+    "tests/e2e/test_workflows.py",
+    "tests/e2e/test_classifier_workflows.py",
+    "tests/e2e/test_monitor_workflow.py",
+    "tests/e2e/test_adopt_page.py",
+)
+
+
+def is_scenario(nodeid: str) -> bool:
+    """Whether `nodeid` (a test, or the unit it is) is one of the act scenarios."""
+    return "::" in nodeid and nodeid.split("::", 1)[0] in SCENARIO_MODULES
+
+
+class ScenariosFirst(LoadScopeScheduling):
+    """loadscope, except that each act scenario is a unit of its own, sent first and apart."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        return nodeid if is_scenario(nodeid) else super()._split_scope(nodeid)
+
+    def _assign_work_unit(self, node: WorkerController) -> None:
+        first = next((scope for scope in self.workqueue if is_scenario(scope)), None)
+        if first is not None:
+            self.workqueue.move_to_end(first, last=False)
+        super()._assign_work_unit(node)
+
+    def _reschedule(self, node: WorkerController) -> None:
+        work = self.assigned_work.get(node, {})
+        busy = any(is_scenario(s) and not all(done.values()) for s, done in work.items())
+        if not busy or node.shutting_down or not self.workqueue:
+            super()._reschedule(node)
+            return
+        if self._pending_of(work) >= 2:
+            return  # it knows what follows its scenario
+        smallest = next((s for s in reversed(self.workqueue) if not is_scenario(s)), None)
+        if smallest is None:  # only scenarios are left: the next one follows
+            super()._reschedule(node)
+            return
+        self.workqueue.move_to_end(smallest, last=False)
+        LoadScopeScheduling._assign_work_unit(self, node)

@@ -1,0 +1,96 @@
+"""The suite's xdist scheduling (`support.schedule`), driven as pytest-xdist drives it: the act
+scenarios start first on both workers, no worker waits without a next test, every test runs
+once, and the other modules still stay whole on one worker."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from support.schedule import ScenariosFirst, is_scenario
+
+SCENARIOS = [
+    *(f"tests/e2e/test_workflows.py::test_scenario_{i}" for i in range(3)),
+    "tests/e2e/test_adopt_page.py::test_adopt",
+]
+OTHERS = [
+    *(f"tests/mlgate/test_cli.py::test_{i}" for i in range(6)),
+    *(f"tests/mlgate/test_small.py::test_{i}" for i in range(2)),
+    "tests/e2e/test_harness.py::test_demo",
+]
+
+
+class Worker:
+    """What the scheduler sees of a worker: it is sent test indices, then told to shut down."""
+
+    def __init__(self, name: str) -> None:
+        self.gateway = SimpleNamespace(id=name)
+        self.queue: list[int] = []
+        self.ran: list[str] = []
+        self.shutting_down = False
+
+    def send_runtest_some(self, indices: list[int]) -> None:
+        self.queue.extend(indices)
+
+    def shutdown(self) -> None:
+        self.shutting_down = True
+
+    def can_run(self) -> bool:
+        """A worker starts its next test once it knows the one after it, or that none comes."""
+        return len(self.queue) >= 2 or (self.shutting_down and bool(self.queue))
+
+
+def run(collection: list[str], *, reorder: bool = True) -> list[Worker]:
+    config = SimpleNamespace(
+        getvalue=lambda name: ["2*popen"] if name == "tx" else None,
+        option=SimpleNamespace(loadscopereorder=reorder),
+    )
+    scheduler = ScenariosFirst(config)  # type: ignore[arg-type]
+    workers = [Worker("gw0"), Worker("gw1")]
+    for worker in workers:
+        scheduler.add_node(worker)  # type: ignore[arg-type]
+        scheduler.add_node_collection(worker, collection)  # type: ignore[arg-type]
+    scheduler.schedule()
+    for _ in range(10 * len(collection)):  # each round runs a test on every worker that can
+        ready = [w for w in workers if w.can_run()]
+        if not ready:
+            break
+        for worker in ready:
+            index = worker.queue.pop(0)
+            worker.ran.append(collection[index])
+            scheduler.mark_test_complete(worker, index)  # type: ignore[arg-type]
+    assert all(not w.queue for w in workers), "a worker waits for a next test that never comes"
+    return workers
+
+
+@pytest.mark.parametrize("reorder", [True, False], ids=["reorder", "collection-order"])
+def test_scenarios_start_first_on_both_workers_and_every_test_runs_once(reorder: bool) -> None:
+    collection = [*OTHERS[:6], *SCENARIOS, *OTHERS[6:]]
+    workers = run(collection, reorder=reorder)
+
+    assert sorted(t for w in workers for t in w.ran) == sorted(collection)
+    assert all(is_scenario(w.ran[0]) for w in workers), [w.ran[:2] for w in workers]
+    ran_scenarios = [{t for t in w.ran if t in SCENARIOS} for w in workers]
+    assert all(ran_scenarios), "the scenarios are spread over both workers"
+
+
+def test_what_follows_a_scenario_is_another_module_while_one_is_left() -> None:
+    """The next scenario goes to the worker that finishes first, not behind a running one."""
+    workers = run([*OTHERS, *SCENARIOS])
+    for worker in workers:
+        assert is_scenario(worker.ran[0])
+        assert not is_scenario(worker.ran[1]), worker.ran
+
+
+def test_other_modules_stay_whole_on_one_worker() -> None:
+    workers = run([*OTHERS, *SCENARIOS])
+    for module in ("tests/mlgate/test_cli.py", "tests/mlgate/test_small.py"):
+        holders = [w.gateway.id for w in workers if any(t.startswith(module) for t in w.ran)]
+        assert len(holders) == 1, (module, holders)
+
+
+def test_only_the_act_modules_tests_are_scenarios() -> None:
+    assert all(is_scenario(t) for t in SCENARIOS)
+    assert not any(is_scenario(t) for t in OTHERS)
+    assert not is_scenario("tests/e2e/test_workflows.py")
