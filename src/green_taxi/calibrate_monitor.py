@@ -35,11 +35,21 @@ def _verdict(
 ) -> tuple[list[str], tuple[float, str]]:
     """What the monitor would flag for `path` (empty when nothing drifted), and the drift
     check closest to its threshold (statistic / threshold, and which check)."""
-    from mlgate.monitoring.checks import run_all
+    from mlgate import tasks
+    from mlgate.monitoring.checks import Outputs, run_all
+    from mlgate.monitoring.document import ChampionRef
 
     current = plugin.load(path)
-    predictions = (model.predict(reference.features), model.predict(current.features))
-    checks, _ = run_all(reference, current, plugin.watched, predictions, rmse, settings.monitoring)
+    outputs = Outputs(
+        tasks.adapter("regression"),
+        {"task": "regression"},
+        model.predict(reference.features),
+        model.predict(current.features),
+    )
+    champion = ChampionRef(
+        version="1", model_uri="in-process", metric="root_mean_squared_error", recorded=rmse
+    )
+    checks, _ = run_all(reference, current, plugin.watched, outputs, champion, settings.monitoring)
     ratios = [
         (c.statistic / c.threshold, f"{c.subject} {c.test} {c.statistic:.3f} vs {c.threshold:g}")
         for c in checks
