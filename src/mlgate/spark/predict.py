@@ -78,7 +78,7 @@ def scored_frame(
 ) -> DataFrame:
     """`row`, then the task's output columns, for every row of the parquet `data`."""
     import mlflow
-    from pyspark.sql import functions as F
+    from pyspark.sql import functions
     from pyspark.sql.types import ArrayType, DoubleType
 
     empty = task.no_outputs(record)
@@ -98,7 +98,8 @@ def scored_frame(
     if columns is None:
         columns = _inputs_of(model_uri) or rows.columns
     scored = rows.select(
-        F.col("_metadata.row_index").alias(ROW), udf(*[F.col(c) for c in columns]).alias(OUTPUTS)
+        functions.col("_metadata.row_index").alias(ROW),
+        udf(*[functions.col(c) for c in columns]).alias(OUTPUTS),
     )
     schema = output_schema(task, record)
     matrix = empty.ndim == 2

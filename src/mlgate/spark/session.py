@@ -38,7 +38,9 @@ def pyspark_session_class() -> type[SparkSession]:
     try:
         from pyspark.sql import SparkSession
     except ImportError:
-        raise UserError(f"--engine spark needs PySpark, which is not installed: {INSTALL_HINT}")
+        raise UserError(
+            f"--engine spark needs PySpark, which is not installed: {INSTALL_HINT}"
+        ) from None
     return SparkSession
 
 
