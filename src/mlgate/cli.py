@@ -669,7 +669,13 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     from mlgate.report.markdown import write_step_summary
 
     settings = _settings(args, names=True)
-    report = monitor(settings, current_path=args.current, reference_path=args.reference)
+    report = monitor(
+        settings,
+        current_path=args.current,
+        reference_path=args.reference,
+        engine=args.engine,
+        spark_master=args.spark_master,
+    )
     folder = args.out or settings.path(settings.monitoring.directory)
     path = folder / "monitoring.json"
     report.write(path)
