@@ -22,10 +22,23 @@ TOLERANCE = 1e-9
 SHIFTED = {"regressor": "bmi", "binary": "mean_radius"}
 
 
-def _project(kind: str, root: Path, store: str) -> Project:
-    if kind == "regressor":
-        return Project.create(root, store)
-    return classifiers.project(root, store, kind)
+@pytest.fixture(scope="module", params=["regressor", "binary"])
+def champion(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[str, Project]:
+    """A project whose v1 is the champion, trained once per model kind."""
+    kind = request.param
+    root, store = tmp_path_factory.mktemp(kind), sqlite_store(tmp_path_factory, f"mon-{kind}")
+    made = (
+        Project.create(root, store)
+        if kind == "regressor"
+        else classifiers.project(root, store, kind)
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        made.enter(patch)
+        assert made.cli("train") == 0
+        assert made.cli("promote", "--version", "1") == 0
+    return kind, made
 
 
 def _month(kind: str, path: Path, shift: float) -> Path:
@@ -44,20 +57,16 @@ def _close(a: float | None, b: float | None) -> bool:
     return math.isclose(a, b, rel_tol=TOLERANCE, abs_tol=TOLERANCE)
 
 
-@pytest.mark.parametrize("kind", ["regressor", "binary"])
 @pytest.mark.parametrize("shift", [1.0, 1.4], ids=["same", "shifted"])
 def test_spark_statistics_and_verdict_equal_the_local_engine(
-    kind: str,
+    champion: tuple[str, Project],
     shift: float,
     spark: object,
     tmp_path: Path,
-    tmp_path_factory: pytest.TempPathFactory,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    project = _project(kind, tmp_path, sqlite_store(tmp_path_factory, f"monitor-{kind}"))
+    kind, project = champion
     project.enter(monkeypatch)
-    assert project.cli("train") == 0
-    assert project.cli("promote", "--version", "1") == 0
     current = _month(kind, tmp_path / "current.parquet", shift)
     statuses = {}
     for engine in ("local", "spark"):
