@@ -1,15 +1,16 @@
 """Batch-scoring benchmark: `mlgate predict` against the bare model on the same rows.
 
 Why: `predict` checks every batch against the model's signature before scoring it; this shows
-what that costs, as rows per second at the margin. The project's model is trained on the
-committed sample into a throwaway sqlite store, and synthetic months of SMALL and LARGE rows
-are generated (nothing is committed). Figures:
+what that costs, as rows per second at the margin. The project's configured model is trained
+on its configured data into a throwaway sqlite store; files of SMALL and LARGE rows are drawn
+(seeded, with replacement) from the configured validation file and written to a temporary
+folder (nothing is committed). Figures:
 
 - `mlgate predict`: whole processes at SMALL and LARGE rows, alternating, median of REPEATS;
   the margin is (LARGE - SMALL) rows over the difference in seconds, so start-up, imports and
   model load cancel out;
 - the bare pipeline: one process loads the same model's scikit-learn pipeline and times, on the
-  same files, reading the feature columns with pyarrow plus `pipeline.predict`; its margin is
+  same files, reading the plug-in's columns with pyarrow plus `pipeline.predict`; its margin is
   computed the same way.
 
 The ratio is predict's margin over the bare margin.
@@ -31,25 +32,30 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+import pyarrow.parquet as pq
+
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT_S = 1800
 
 _BARE = """
 import json, sys, time
 import mlflow, pyarrow.parquet as pq
-from green_taxi.plugin import FEATURES
-pipeline = mlflow.pyfunc.load_model(sys.argv[1]).get_raw_model()
+from mlgate.config import load_settings
+plugin = load_settings(sys.argv[1]).plugin()
+pipeline = mlflow.pyfunc.load_model(sys.argv[2]).get_raw_model()
 seconds = {}
-for path in sys.argv[2:]:
+for path in sys.argv[3:]:
     best = float("inf")
     for _ in range(3):
         start = time.perf_counter()
-        frame = pq.read_table(path, columns=list(FEATURES)).to_pandas()
-        pipeline.predict(frame)
+        frame = pq.read_table(path, columns=plugin.raw_columns()).to_pandas()
+        pipeline.predict(plugin.raw_features(frame))
         best = min(best, time.perf_counter() - start)
     seconds[path] = best
 print(json.dumps(seconds))
 """
+PART_ROWS = 2_000_000
 
 
 def registered_model(folder: Path, env: dict[str, str]) -> tuple[str, Path]:
@@ -63,6 +69,22 @@ def registered_model(folder: Path, env: dict[str, str]) -> tuple[str, Path]:
     settings = load_settings(ROOT / "pyproject.toml", overrides={"serving": {"check": False}})
     report = train(settings, env=env)
     return report.candidate.version, download(report.candidate.model_uri)
+
+
+def drawn(folder: Path, name: str, rows: int, seed: int) -> Path:
+    """`rows` rows drawn with replacement from the configured validation file, written in
+    parts of at most PART_ROWS (bounded memory)."""
+    from mlgate.config import load_settings
+
+    settings = load_settings(ROOT / "pyproject.toml")
+    source = pq.read_table(settings.path(settings.data.validation))
+    rng = np.random.default_rng(seed)
+    out = folder / f"{name}-{rows}.parquet"
+    with pq.ParquetWriter(out, source.schema) as writer:
+        for start in range(0, rows, PART_ROWS):
+            size = min(PART_ROWS, rows - start)
+            writer.write_table(source.take(rng.integers(0, source.num_rows, size)))
+    return out
 
 
 def timed(command: list[str], env: dict[str, str]) -> float:
@@ -87,8 +109,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
 
-    from green_taxi import make_sample
-
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         env = {
@@ -99,10 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         env.pop("GITHUB_ACTIONS", None)
         version, model_dir = registered_model(folder, env)
         sizes = (args.small, args.large)
-        files = {
-            rows: make_sample.write_month(folder / f"score-{rows}.parquet", "2023-03", rows, 13)
-            for rows in sizes
-        }
+        files = {rows: drawn(folder, "score", rows, 13) for rows in sizes}
         config = str(ROOT / "pyproject.toml")
         cli = [sys.executable, "-m", "mlgate.cli", "--quiet", "--config", config]
         seconds: dict[int, list[float]] = {rows: [] for rows in sizes}
@@ -112,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
                 command = [*cli, "predict", "--model", version, "--data", str(files[rows])]
                 seconds[rows].append(timed([*command, "--out", str(out)], env))
         done = subprocess.run(
-            [sys.executable, "-c", _BARE, str(model_dir), *(str(files[r]) for r in sizes)],
+            [sys.executable, "-c", _BARE, config, str(model_dir), *(str(files[r]) for r in sizes)],
             env=env,
             capture_output=True,
             text=True,

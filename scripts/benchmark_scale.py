@@ -1,15 +1,16 @@
 """Scale benchmark: the single-process engine against Spark's local mode, as whole commands.
 
 Why: a team choosing `--engine spark` wants to know where Spark starts to pay. The project's
-model is trained on the committed sample into a throwaway sqlite store and promoted; synthetic
-months are generated (nothing is committed; a 10M-row month is written in 2M-row parts). Each
+configured model is trained on its configured data into a throwaway sqlite store and promoted;
+the files are drawn (seeded, with replacement) from the configured validation file and written
+to a temporary folder in 2M-row parts (nothing is committed). Each
 command runs once as a whole process (start-up, imports, model load and, for Spark, the JVM
 included), in this order:
 
 - `mlgate predict` at each of --predict-rows, `--engine local` against `--engine spark
   --spark-master local[N]`;
-- `mlgate monitor` with a --monitor-rows current month against a 2M-row reference month,
-  `--engine local` against `--engine spark`.
+- `mlgate monitor` with a --monitor-rows current file against a 2M-row reference file (drawn
+  from the same rows: no drift), `--engine local` against `--engine spark`.
 
 The ratio is Spark's seconds over the local engine's (below 1: Spark is faster).
 
@@ -28,31 +29,11 @@ import tempfile
 import time
 from pathlib import Path
 
-import pyarrow.parquet as pq
-from benchmark_predict import ROOT, registered_model
+from benchmark_predict import ROOT, drawn, registered_model
 
-PART_ROWS = 2_000_000
 REFERENCE_ROWS = 2_000_000
 TIMEOUT_S = 3600
 EXIT_DRIFT = 5
-
-
-def month(folder: Path, name: str, month: str, rows: int, seed: int) -> Path:
-    """A synthetic month of `rows`, written in parts of at most PART_ROWS (bounded memory)."""
-    from green_taxi import make_sample
-
-    out = folder / f"{name}-{rows}.parquet"
-    writer = None
-    try:
-        for i, start in enumerate(range(0, rows, PART_ROWS)):
-            part = make_sample.generate_table(month, min(PART_ROWS, rows - start), seed + i)
-            if writer is None:
-                writer = pq.ParquetWriter(out, part.schema)
-            writer.write_table(part)
-    finally:
-        if writer is not None:
-            writer.close()
-    return out
 
 
 def timed(command: list[str], env: dict[str, str], ok: tuple[int, ...] = (0,)) -> float:
@@ -88,13 +69,13 @@ def main(argv: list[str] | None = None) -> int:
         timed([*cli, "promote", "--version", version], env)
         spark = ["--engine", "spark", "--spark-master", args.spark_master]
         for rows in args.predict_rows:
-            data = month(folder, "score", "2023-03", rows, 13)
+            data = drawn(folder, "score", rows, 13)
             command = [*cli, "predict", "--model", version, "--data", str(data)]
             local = timed([*command, "--out", str(folder / "local.parquet")], env)
             spark_s = timed([*command, "--out", str(folder / "spark-out"), *spark], env)
             lines.append(("predict", rows, local, spark_s))
-        reference = month(folder, "reference", "2023-01", REFERENCE_ROWS, 31)
-        current = month(folder, "current", "2023-02", args.monitor_rows, 41)
+        reference = drawn(folder, "reference", REFERENCE_ROWS, 31)
+        current = drawn(folder, "current", args.monitor_rows, 41)
         command = [*cli, "monitor", "--current", str(current), "--reference", str(reference)]
         drift_ok = (0, EXIT_DRIFT)
         local = timed([*command, "--out", str(folder / "mon-local")], env, drift_ok)

@@ -1,7 +1,7 @@
 """A logged model's signature checked one batch at a time, with column operations.
 
 MLflow's pyfunc `predict` enforces the signature on every call, and for a column declared as
-any type (the example's zone ids, so nulls and strings are served) it does so value by value:
+any type (so that nulls and strings are served) it does so value by value:
 at a million rows that costs ten times the model itself. `scorer` gives a function that does
 what pyfunc's enforcement does, column by column with vectorized operations, and then calls
 the model's own predict function, for the signatures where that is provably the same
