@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 TARGET = "__target"
 OUTPUT = "__output_{}"
 SAMPLE_ROWS = 1000
+COLLECT_ROWS = 500_000
 
 
 @dataclass
@@ -77,7 +78,7 @@ def load(spark: SparkSession, plugin: ModelPlugin, path: Path) -> Loaded:
 
     from pyspark.sql.pandas.types import from_arrow_schema
 
-    frame = raw.mapInArrow(cleaned, from_arrow_schema(schema)).persist()
+    frame = raw.mapInArrow(cleaned, from_arrow_schema(schema)).persist(_on_disk())
     return Loaded(
         path,
         frame,
@@ -86,6 +87,13 @@ def load(spark: SparkSession, plugin: ModelPlugin, path: Path) -> Loaded:
         list(sample.features.columns),
         str(sample.target.name),
     )
+
+
+def _on_disk():
+    """Cached rows live on the workers' disks: millions of rows do not crowd Spark's heap."""
+    from pyspark import StorageLevel
+
+    return StorageLevel.DISK_ONLY
 
 
 def _sample(plugin: ModelPlugin, path: Path, table: pa.Table) -> Dataset:
@@ -150,7 +158,7 @@ def watched_outputs(
                 columns[OUTPUT.format(i)] = watched
             yield pd.DataFrame(columns)
 
-    frame = scored.mapInPandas(monitored, StructType(fields)).persist()
+    frame = scored.mapInPandas(monitored, StructType(fields)).persist(_on_disk())
     return frame, subjects
 
 
@@ -246,7 +254,9 @@ def _performance(
     table this engine brings to the driver."""
     if champion.recorded is None:
         return None
-    table = outputs.select(TARGET, "__raw").toPandas()
+    # Parts of at most COLLECT_ROWS rows, so no task's result outgrows a worker's memory.
+    parts = max(1, -(-current.rows // COLLECT_ROWS))
+    table = outputs.select(TARGET, "__raw").repartition(parts).toArrow().to_pandas()
     raw = table["__raw"].to_numpy()
     values = np.stack(raw) if len(raw) and np.ndim(raw[0]) else raw.astype(np.float64)
     if not len(raw):

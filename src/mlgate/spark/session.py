@@ -30,6 +30,8 @@ QUIET = {
     "spark.ui.showConsoleProgress": "false",
     "spark.log.level": "WARN",
     "spark.sql.session.timeZone": "UTC",
+    # Columns brought to the driver (monitor's performance check) travel as Arrow batches.
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
 }
 
 
