@@ -73,3 +73,27 @@ def test_a_second_run_replaces_the_previous_output(
     assert project.cli(*command, "--engine", "spark") == 0
     assert not (out / "stale.parquet").exists()
     assert len(pd.read_parquet(out)) == len(pd.read_parquet(data))
+
+
+def test_rows_the_model_refuses_are_one_line_and_leave_no_output(
+    spark: object,
+    tmp_path: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    project = Project.create(tmp_path, sqlite_store(tmp_path_factory, "spark-refused"))
+    project.enter(monkeypatch)
+    assert project.cli("train") == 0
+    rows = pd.read_parquet(tmp_path / "data" / "validation.parquet")
+    data = tmp_path / "words.parquet"
+    rows.assign(bmi="not a number").to_parquet(data)
+    out = tmp_path / "out"
+    capsys.readouterr()
+    command = ["predict", "--model", "1", "--data", str(data), "--out", str(out)]
+    assert project.cli(*command, "--engine", "spark") == 1
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1
+    assert str(data) in errors[0]
+    assert not out.exists()
+    assert not out.with_name(out.name + ".tmp").exists()
