@@ -168,6 +168,7 @@ def _parser() -> argparse.ArgumentParser:
     monitor.add_argument(
         "--out", type=Path, help="folder for monitoring.json and .md (default: reports/monitoring)"
     )
+    _add_engine_arguments(monitor)
 
     fetch = commands.add_parser(
         "fetch-current",
@@ -306,7 +307,29 @@ def _serving_parsers(commands: argparse._SubParsersAction) -> None:
         ),
     )
     predict.add_argument("--data", type=Path, required=True, help="parquet file of raw records")
-    predict.add_argument("--out", type=Path, required=True, help="parquet file of predictions")
+    predict.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="parquet file of predictions (with --engine spark: a parquet folder)",
+    )
+    _add_engine_arguments(predict)
+
+
+def _add_engine_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--engine",
+        choices=("local", "spark"),
+        default="local",
+        help="local (default): this process, streamed in bounded batches; spark: a Spark "
+        "session (needs the spark extra and Java)",
+    )
+    command.add_argument(
+        "--spark-master",
+        metavar="URL",
+        help="with --engine spark: the cluster's master (default local[*]; SPARK_REMOTE, "
+        "when set, connects through Spark Connect instead)",
+    )
 
 
 def _quiet_mlflow() -> None:
@@ -659,7 +682,13 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     from mlgate.report.markdown import write_step_summary
 
     settings = _settings(args, names=True)
-    report = monitor(settings, current_path=args.current, reference_path=args.reference)
+    report = monitor(
+        settings,
+        current_path=args.current,
+        reference_path=args.reference,
+        engine=args.engine,
+        spark_master=args.spark_master,
+    )
     folder = args.out or settings.path(settings.monitoring.directory)
     path = folder / "monitoring.json"
     report.write(path)
@@ -768,7 +797,14 @@ def cmd_serve_check(args: argparse.Namespace) -> int:
 def cmd_predict(args: argparse.Namespace) -> int:
     from mlgate.serving.command import predict_command
 
-    return predict_command(_settings(args, names=True), args.model, args.data, args.out)
+    return predict_command(
+        _settings(args, names=True),
+        args.model,
+        args.data,
+        args.out,
+        engine=args.engine,
+        spark_master=args.spark_master,
+    )
 
 
 COMMANDS = {

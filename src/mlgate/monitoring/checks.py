@@ -79,11 +79,26 @@ def drift_checks(
     if kind == "categorical":
         binned = stats.categorical_bins(reference, current, config.top_k)
         test = stats.chi_square(reference, current, config.top_k)
-        name, floor, effect = "chi-square", config.cramers_v, "Cramér's V"
-        psi_detail = f"over the top {len(binned.labels) - 1} reference categories + other"
     else:
         binned = stats.numeric_bins(reference, current, config.bins)
         test = stats.ks(reference, current)
+    return drift_rows(subject, kind, binned, test, config, prediction=prediction)
+
+
+def drift_rows(
+    subject: str,
+    kind: str,
+    binned: stats.Binned,
+    test: stats.Test,
+    config: MonitoringConfig,
+    *,
+    prediction: bool = False,
+) -> tuple[list[Check], Distribution]:
+    """The PSI and test rows and the distribution, from statistics however computed."""
+    if kind == "categorical":
+        name, floor, effect = "chi-square", config.cramers_v, "Cramér's V"
+        psi_detail = f"over the top {len(binned.labels) - 1} reference categories + other"
+    else:
         name, floor, effect = "KS", config.ks_statistic, "KS statistic"
         psi_detail = f"over {len(binned.labels)} reference quantile bins"
     check_kind = "prediction" if prediction else kind
@@ -147,37 +162,56 @@ def quality_checks(
     config: MonitoringConfig,
 ) -> list[Check]:
     """Missing and out-of-range shares per feature, and rows dropped by cleaning, vs reference."""
+    shares: list[Shares] = []
+    for feature in watched:
+        ref, cur = _column(reference, feature), _column(current, feature)
+        missing = (stats.missing_share(ref), stats.missing_share(cur))
+        outside = None
+        if feature.low is not None or feature.high is not None:
+            low, high = feature.low, feature.high
+            outside = (
+                stats.out_of_range_share(ref, low, high),
+                stats.out_of_range_share(cur, low, high),
+            )
+        shares.append(Shares(feature, missing, outside))
+    return quality_rows((_dropped(reference), _dropped(current)), shares, config)
+
+
+@dataclass(frozen=True)
+class Shares:
+    """One watched feature's missing and out-of-range shares, (reference, current)."""
+
+    feature: WatchedFeature
+    missing: tuple[float, float]
+    out_of_range: tuple[float, float] | None
+
+
+def quality_rows(
+    dropped: tuple[float, float], shares: Sequence[Shares], config: MonitoringConfig
+) -> list[Check]:
+    """The quality rows, from shares however computed."""
     tolerance = config.quality_tolerance
     checks = [
         _share_check(
             "rows",
             "dropped by cleaning",
-            _dropped(reference),
-            _dropped(current),
+            *dropped,
             tolerance,
             "rows the plug-in's cleaning rejected",
         )
     ]
-    for feature in watched:
-        ref, cur = _column(reference, feature), _column(current, feature)
+    for item in shares:
+        feature = item.feature
         checks.append(
-            _share_check(
-                feature.name,
-                "missing share",
-                stats.missing_share(ref),
-                stats.missing_share(cur),
-                tolerance,
-                "missing values",
-            )
+            _share_check(feature.name, "missing share", *item.missing, tolerance, "missing values")
         )
-        if feature.low is not None or feature.high is not None:
+        if item.out_of_range is not None:
             low, high = feature.low, feature.high
             checks.append(
                 _share_check(
                     feature.name,
                     "out-of-range share",
-                    stats.out_of_range_share(ref, low, high),
-                    stats.out_of_range_share(cur, low, high),
+                    *item.out_of_range,
                     tolerance,
                     f"values outside [{_bound(low, '-∞')}, {_bound(high, '∞')}]",
                 )

@@ -41,15 +41,55 @@ def monitor(
     current_path: Path,
     reference_path: Path | None = None,
     env: Mapping[str, str] = os.environ,
+    engine: str = "local",
+    spark_master: str | None = None,
 ) -> MonitoringReport:
-    """Compare `current_path` with the champion's training data (or `reference_path`)."""
-    config = settings.monitoring
+    """Compare `current_path` with the champion's training data (or `reference_path`); the
+    statistics are computed in this process, or by Spark (`engine="spark"`)."""
     plugin = settings.plugin()
     if not plugin.watched:
         raise UserError(
             f"model plug-in {settings.model.plugin!r} watches no features "
             "(its `watched` list is empty): nothing to monitor"
         )
+    if engine == "spark":
+        uri = tracking.resolve_uri(env)
+        client = tracking.connect(uri, settings.tracking.connect_retries)
+        champion = reference.find_champion(client, settings)
+        from mlgate.spark.command import monitor_with_spark
+
+        ref_info, current_info, results, distributions = monitor_with_spark(
+            settings, client, champion, current_path, reference_path, spark_master
+        )
+    else:
+        uri, client, champion, ref_info, current_info, results, distributions = _local(
+            settings, current_path, reference_path, env
+        )
+    lineage = collect(settings.root, env)
+    report = MonitoringReport(
+        generated_at=registry.now(),
+        registered_model=settings.production,
+        title=f"{plugin.target.label} model monitoring",
+        unit=plugin.target.unit,
+        champion=champion,
+        reference=ref_info,
+        current=current_info,
+        checks=results,
+        distributions=distributions,
+        tracking_uri=tracking.display_uri(uri),
+        workflow_run_url=lineage.workflow_run_url,
+    )
+    progress.say("recording the monitoring run in MLflow")
+    run_id = _log_run(client, settings, report)
+    return report.model_copy(update={"run_id": run_id})
+
+
+def _local(
+    settings: Settings, current_path: Path, reference_path: Path | None, env: Mapping[str, str]
+):
+    """Load both files through the plug-in, score them with the champion, run every check."""
+    config = settings.monitoring
+    plugin = settings.plugin()
     progress.say(f"loading current data {current_path}")
     current = load_data(plugin, current_path)
     uri = tracking.resolve_uri(env)
@@ -79,24 +119,7 @@ def monitor(
 
     progress.say("running drift checks")
     results, distributions = checks.run_all(ref, current, plugin.watched, outputs, champion, config)
-
-    lineage = collect(settings.root, env)
-    report = MonitoringReport(
-        generated_at=registry.now(),
-        registered_model=settings.production,
-        title=f"{plugin.target.label} model monitoring",
-        unit=plugin.target.unit,
-        champion=champion,
-        reference=ref_info,
-        current=current_info,
-        checks=results,
-        distributions=distributions,
-        tracking_uri=tracking.display_uri(uri),
-        workflow_run_url=lineage.workflow_run_url,
-    )
-    progress.say("recording the monitoring run in MLflow")
-    run_id = _log_run(client, settings, report)
-    return report.model_copy(update={"run_id": run_id})
+    return uri, client, champion, ref_info, current_info, results, distributions
 
 
 def _load_model(champion: ChampionRef):

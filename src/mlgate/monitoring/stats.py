@@ -56,9 +56,26 @@ def quantile_edges(reference: np.ndarray, bins: int) -> np.ndarray:
     finite = _finite(reference)
     if finite.size == 0:
         return np.array([])
-    inner = np.quantile(finite, np.linspace(0, 1, bins + 1)[1:-1], method="inverted_cdf")
-    edges = np.unique(inner)
-    return edges[edges < finite.max()]
+    inner = np.quantile(finite, quantile_levels(bins), method="inverted_cdf")
+    return distinct_edges(inner, finite.max())
+
+
+def quantile_levels(bins: int) -> np.ndarray:
+    return np.linspace(0, 1, bins + 1)[1:-1]
+
+
+def quantile_positions(count: int, bins: int) -> np.ndarray:
+    """The 0-based sorted positions `quantile_edges` takes its edges from, for `count` values
+    (so an engine that counts instead of sorting picks the same observed values)."""
+    from numpy.lib import _function_base_impl as numpy_quantiles
+
+    return np.asarray(numpy_quantiles._inverted_cdf(count, quantile_levels(bins)), dtype=np.int64)
+
+
+def distinct_edges(values: np.ndarray, maximum: float) -> np.ndarray:
+    """Quantile values as bin edges: ties merged, an edge at the maximum dropped."""
+    edges = np.unique(values)
+    return edges[edges < maximum]
 
 
 def numeric_bins(reference: np.ndarray, current: np.ndarray, bins: int) -> Binned:
@@ -69,9 +86,14 @@ def numeric_bins(reference: np.ndarray, current: np.ndarray, bins: int) -> Binne
         np.bincount(np.searchsorted(edges, x, side="left"), minlength=len(edges) + 1)
         for x in (ref, cur)
     ]
+    return binned_counts(edges, counts[0], counts[1])
+
+
+def binned_counts(edges: np.ndarray, reference: np.ndarray, current: np.ndarray) -> Binned:
+    """Shares from both samples' counts over (previous edge, edge] bins."""
     bounds = [-np.inf, *edges, np.inf]
     labels = [_range(low, high) for low, high in itertools.pairwise(bounds)]
-    return Binned(labels, _shares(counts[0]), _shares(counts[1]))
+    return Binned(labels, _shares(reference), _shares(current))
 
 
 def categorical_bins(reference: np.ndarray, current: np.ndarray, top_k: int) -> Binned:
@@ -89,9 +111,20 @@ def top_k_counts(
     categories pool into "other", where a new mix still shows up.
     """
     ref_values, ref_counts = np.unique(_present(reference), return_counts=True)
+    cur_values, cur_counts = np.unique(_present(current), return_counts=True)
+    return top_k_of_counts(ref_values, ref_counts, cur_values, cur_counts, top_k)
+
+
+def top_k_of_counts(
+    ref_values: np.ndarray,
+    ref_counts: np.ndarray,
+    cur_values: np.ndarray,
+    cur_counts: np.ndarray,
+    top_k: int,
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """`top_k_counts` from each sample's distinct values (sorted) and their counts."""
     order = np.argsort(-ref_counts, kind="stable")[:top_k]
     top = ref_values[order].tolist()
-    cur_values, cur_counts = np.unique(_present(current), return_counts=True)
     cur_by_value = dict(zip(cur_values.tolist(), cur_counts.tolist(), strict=True))
     ref_top = ref_counts[order].astype(np.float64)
     cur_top = np.array([cur_by_value.get(v, 0) for v in top], dtype=np.float64)
@@ -109,9 +142,24 @@ def ks(reference: np.ndarray, current: np.ndarray) -> Test:
     return Test(float(result.statistic), float(result.pvalue))
 
 
+def ks_of_gap(statistic: float, ref_count: int, cur_count: int) -> Test:
+    """The KS test from its statistic (the largest CDF gap) and the two sample sizes, with the
+    asymptotic two-sided p-value `ks` reports."""
+    if ref_count == 0 or cur_count == 0:
+        return Test(float("nan"), float("nan"))
+    large, small = sorted([float(ref_count), float(cur_count)], reverse=True)
+    p_value = stats.kstwo.sf(statistic, np.round(large * small / (large + small)))
+    return Test(float(statistic), float(np.clip(p_value, 0, 1)))
+
+
 def chi_square(reference: np.ndarray, current: np.ndarray, top_k: int) -> Test:
     """Chi-square test of homogeneity over the top-k + other table; statistic is Cramér's V."""
     _, ref_counts, cur_counts = top_k_counts(reference, current, top_k)
+    return chi_square_of_counts(ref_counts, cur_counts)
+
+
+def chi_square_of_counts(ref_counts: np.ndarray, cur_counts: np.ndarray) -> Test:
+    """`chi_square` from the top-k + other counts of both samples."""
     table = np.array([ref_counts, cur_counts])
     table = table[:, table.sum(axis=0) > 0]
     if table.shape[1] < 2 or table[0].sum() == 0 or table[1].sum() == 0:

@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 from mlgate import progress, tasks, termination
 from mlgate.contract import ModelPlugin
 from mlgate.errors import UserError
+from mlgate.serving.signature import Predict, scorer
 
 if TYPE_CHECKING:
     from mlflow.pyfunc import PyFuncModel
@@ -83,6 +84,7 @@ def score_file(
     schema = pa.table({ROW: np.zeros(0, dtype=np.int64), **empty}).schema
     done = batches = 0
     total = parquet.metadata.num_rows
+    predict = scorer(model)
     try:
         with termination.deferred():
             writer = _written(out, lambda: _open_writer(tmp, schema))
@@ -90,7 +92,7 @@ def score_file(
                 for batch in _batches(parquet, data, columns, batch_rows):
                     termination.check()
                     features = plugin.raw_features(batch.to_pandas())
-                    outputs = _predict(model, features, data, done, task, record)
+                    outputs = _predict(predict, features, data, done, task, record)
                     positions = np.arange(done, done + batch.num_rows, dtype=np.int64)
                     answer = task.output_columns(outputs, record)
                     table = pa.table({ROW: positions, **answer}, schema=schema)
@@ -130,12 +132,12 @@ def _batches(parquet: pq.ParquetFile, data: Path, columns: list[str] | None, bat
 
 
 def _predict(
-    model: PyFuncModel, features, data: Path, offset: int, task: Task, record: dict[str, Any]
+    predict: Predict, features, data: Path, offset: int, task: Task, record: dict[str, Any]
 ) -> np.ndarray:
     from mlflow.exceptions import MlflowException
 
     try:
-        values = task.as_outputs(model.predict(features), record)
+        values = task.as_outputs(predict(features), record)
     except (MlflowException, KeyError, ValueError, TypeError) as exc:
         raise UserError(
             f"{data}: the model refused the rows from position {offset} ({_line(exc)})"

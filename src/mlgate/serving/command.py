@@ -124,7 +124,15 @@ def _existing(uri: str) -> str | None:
     return uri
 
 
-def predict_command(settings: Settings, model: str, data: Path, out: Path) -> int:
+def predict_command(
+    settings: Settings,
+    model: str,
+    data: Path,
+    out: Path,
+    *,
+    engine: str = "local",
+    spark_master: str | None = None,
+) -> int:
     import mlflow
 
     from mlgate.report.document import check_writable
@@ -133,10 +141,17 @@ def predict_command(settings: Settings, model: str, data: Path, out: Path) -> in
 
     plugin = settings.plugin()
     open_input(data, plugin.raw_columns())
-    check_writable(out)  # before any model is downloaded or row scored
+    # before any model is downloaded or row scored; Spark writes a folder, replaced whole
+    check_writable(out.with_name(out.name + ".part") if engine == "spark" else out)
     _connect(settings)
     uri = model_uri(settings, model)
     _resolvable(uri)
+    if engine == "spark":
+        from mlgate.spark.command import predict_with_spark
+
+        rows = predict_with_spark(uri, plugin.raw_columns(), data, out, spark_master)
+        print(f"scored {rows:,} rows of {data} with {uri} on Spark → {out}/ (parquet folder)")
+        return 0
     progress.say(f"loading {uri}")
     loaded = mlflow.pyfunc.load_model(str(download(uri)))
     scored = score_file(loaded, plugin, data, out)
