@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import count
@@ -20,6 +21,11 @@ import pytest
 from support import waits
 from support.mlflow_server import MlflowServer
 from support.team_server import TeamServer
+
+# pytest keeps each test module with its rewritten assertions as bytecode in __pycache__, but
+# not where Python is told to write none (PYTHONDONTWRITEBYTECODE): rewriting every module
+# again costs each worker about 2 s of every run. The files are git-ignored.
+sys.dont_write_bytecode = False
 
 
 def pytest_configure(config: pytest.Config) -> None:

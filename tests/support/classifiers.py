@@ -9,8 +9,10 @@ own data would arrive; `project` writes a configuration around them.
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -62,6 +64,18 @@ def _column(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
 
 
+class _FeatureColumns:
+    """A table's feature names, read from its data on first use: importing scikit-learn's
+    datasets costs most of a second, which every test worker would pay at collection."""
+
+    def __init__(self, table: Callable[[], pd.DataFrame], label: str) -> None:
+        self.table, self.label = table, label
+
+    def __get__(self, instance: object, owner: type) -> tuple[str, ...]:
+        return tuple(c for c in self.table().columns if c != self.label)
+
+
+@functools.cache
 def _cancer() -> pd.DataFrame:
     from sklearn.datasets import load_breast_cancer
 
@@ -71,6 +85,7 @@ def _cancer() -> pd.DataFrame:
     return frame.assign(diagnosis=names[bunch.target.to_numpy()])
 
 
+@functools.cache
 def _wine() -> pd.DataFrame:
     from sklearn.datasets import load_wine
 
@@ -83,7 +98,7 @@ class BreastCancer(_Table):
     title: ClassVar[str] = "Diagnosis model report"
     task: ClassVar[TaskName] = "binary"
     target: ClassVar[Target] = Target(name="diagnosis", unit="", label="Diagnosis")
-    features: ClassVar[tuple[str, ...]] = tuple(c for c in _cancer().columns if c != "diagnosis")
+    features: ClassVar[tuple[str, ...]] = _FeatureColumns(_cancer, "diagnosis")
     watched: ClassVar[tuple[WatchedFeature, ...]] = (
         WatchedFeature("mean_radius", "numeric", low=0.0),
         WatchedFeature("mean_texture", "numeric", low=0.0),
@@ -95,7 +110,7 @@ class Wine(_Table):
     title: ClassVar[str] = "Cultivar model report"
     task: ClassVar[TaskName] = "multiclass"
     target: ClassVar[Target] = Target(name="cultivar", unit="", label="Cultivar")
-    features: ClassVar[tuple[str, ...]] = tuple(c for c in _wine().columns if c != "cultivar")
+    features: ClassVar[tuple[str, ...]] = _FeatureColumns(_wine, "cultivar")
     watched: ClassVar[tuple[WatchedFeature, ...]] = (
         WatchedFeature("alcohol", "numeric", low=0.0),
         WatchedFeature("color_intensity", "numeric", low=0.0),
