@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from mlgate import progress
 from mlgate.config import Settings
 from mlgate.errors import ServingFailedError, UserError
+from mlgate.storage import Location
 
 if TYPE_CHECKING:
     from mlgate.report.document import Report
@@ -124,16 +125,16 @@ def _existing(uri: str) -> str | None:
     return uri
 
 
-def predict_command(settings: Settings, model: str, data: Path, out: Path) -> int:
+def predict_command(settings: Settings, model: str, data: Location, out: Location) -> int:
     import mlflow
 
-    from mlgate.report.document import check_writable
     from mlgate.serving.batch import open_input, score_file
     from mlgate.serving.check import download
+    from mlgate.storage import check_output
 
     plugin = settings.plugin()
     open_input(data, plugin.raw_columns())
-    check_writable(out)  # before any model is downloaded or row scored
+    check_output(out)  # before any model is downloaded or row scored
     _connect(settings)
     uri = model_uri(settings, model)
     _resolvable(uri)
