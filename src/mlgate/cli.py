@@ -186,9 +186,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     fetch.add_argument(
         "--out",
-        type=Path,
+        type=data_location,
         default=Path("data/current.parquet"),
-        help="the file to leave the data in (default: data/current.parquet)",
+        help="the file (or s3://, gs://, abfs:// object) to leave the data in "
+        "(default: data/current.parquet)",
     )
 
     drift_issue = commands.add_parser(
