@@ -322,6 +322,10 @@ def _quiet_mlflow() -> None:
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
     # Its download bars redraw one line with carriage returns: noise in a CI log.
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    # A server that keeps artifacts in a bucket would hand out presigned URLs to download
+    # from it directly; read through the server instead, which works when the bucket is on
+    # the server's private network (deploy/compose.yaml's MinIO). docs/storage.md.
+    os.environ.setdefault("MLFLOW_ENABLE_PROXY_MULTIPART_DOWNLOAD", "false")
     logging.getLogger("mlflow.utils.environment").setLevel(logging.ERROR)
     # The store's own database errors come with a traceback; the command's one error line
     # carries the cause.
