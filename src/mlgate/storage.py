@@ -382,8 +382,18 @@ def _deleter(uri: Uri, fs: Any) -> Any:
     client = s3_client()
 
     def delete(path: str) -> None:
+        """Every version of the key (a versioned bucket keeps a deleted key's data)."""
         bucket, _, key = path.partition("/")
-        client.delete_object(Bucket=bucket, Key=key)
+        try:
+            listed = client.list_object_versions(Bucket=bucket, Prefix=key)
+        except Exception:  # no s3:ListBucketVersions: delete the current version alone
+            client.delete_object(Bucket=bucket, Key=key)
+            return
+        found = [*listed.get("Versions", []), *listed.get("DeleteMarkers", [])]
+        ids = [item["VersionId"] for item in found if item.get("Key") == key]
+        for version in ids or [None]:
+            extra = {"VersionId": version} if version else {}
+            client.delete_object(Bucket=bucket, Key=key, **extra)
 
     return delete
 

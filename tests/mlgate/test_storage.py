@@ -456,3 +456,18 @@ def test_sigterm_while_the_copy_is_read_is_acted_on_once_it_is_removed(
         read()
     assert len(seen) == 2
     assert not seen[0].parent.exists()
+
+
+@pytest.mark.slow
+def test_in_a_versioned_bucket_only_the_output_has_versions(
+    s3_server: MotoS3, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    versioned = s3_server.bucket(versioned=True)
+    versioned.enter(monkeypatch)
+    out = Output(location(versioned.uri("runs/out.parquet")))
+    parquet(out.local)
+    out.commit()
+    out.discard()
+    listed = versioned.server.client().list_object_versions(Bucket=versioned.name)
+    keys = [v["Key"] for v in [*listed.get("Versions", []), *listed.get("DeleteMarkers", [])]]
+    assert keys == ["runs/out.parquet"], "the temporary key left no version nor delete marker"
