@@ -430,9 +430,9 @@ def check_output(value: Location) -> None:
         return
     import pyarrow.fs as pafs
 
-    fs, path = filesystem(value)
     if value.scheme == "s3":
         s3_client()  # boto3 is there to clean up after the upload
+    fs, path = filesystem(value)
     try:
         found = fs.get_file_info([value.bucket if value.scheme != "abfs" else path, path])
     except OSError as exc:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -140,6 +141,30 @@ def test_google_cloud_storage_errors_map_to_one_line(raised: OSError, says: str)
     )
     assert str(error).startswith(f"gs://b/k.parquet: {says}")
     assert "/k.json" not in str(error)
+
+
+def test_google_and_azure_filesystems_are_made_without_a_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Made offline (no server of either here): bounded GCS retries; Azure's account from
+    the URI, its key from AZURE_STORAGE_ACCOUNT_KEY."""
+    import pyarrow.fs as pafs
+
+    fs, path = storage.filesystem(location("gs://b/m/k.parquet"))
+    assert isinstance(fs, pafs.GcsFileSystem)
+    assert path == "b/m/k.parquet"
+    monkeypatch.setenv("AZURE_STORAGE_ACCOUNT_KEY", "a2V5")
+    fs, path = storage.filesystem(location(f"abfs://{AZURE}/m/k.parquet"))
+    assert isinstance(fs, pafs.AzureFileSystem)
+    assert path == "data/m/k.parquet"
+
+
+def test_writing_to_s3_without_the_s3_extra_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "boto3", None)  # `import boto3` fails, as when missing
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")  # never AWS
+    with pytest.raises(UserError, match=r"mlgate\[s3\]") as missing:
+        storage.check_output(location("s3://b/out.parquet"))
+    assert one_line(missing.value).startswith("writing to s3:// needs boto3")
 
 
 # -- against the S3 server -------------------------------------------------------------------
@@ -307,7 +332,9 @@ def silent_endpoint() -> Iterator[str]:
     server.close()
 
 
-@pytest.mark.parametrize("kind", ["closed port", "silent server"])
+@pytest.mark.parametrize(
+    "kind", ["closed port", pytest.param("silent server", marks=pytest.mark.slow)]
+)
 def test_an_endpoint_that_does_not_answer_is_abandoned_within_bounds(
     kind: str, silent_endpoint: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -82,7 +82,6 @@ def score_file(
     atomically."""
     columns = plugin.raw_columns()
     parquet = open_input(data, columns)
-    output = storage.Output(out)
     try:
         # A model with no MLmodel metadata (logged before tasks existed) is a regressor.
         task, record = tasks.of_model(getattr(getattr(model, "metadata", None), "metadata", None))
@@ -92,6 +91,7 @@ def score_file(
     schema = pa.table({ROW: np.zeros(0, dtype=np.int64), **empty}).schema
     done = batches = 0
     total = parquet.metadata.num_rows
+    output = storage.Output(out)  # a local file first; in a bucket only once complete
     try:
         with termination.deferred():
             writer = _written(out, lambda: _open_writer(output.local, schema))
