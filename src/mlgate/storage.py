@@ -138,10 +138,6 @@ def argument(text: str) -> Location:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def is_remote(value: object) -> bool:
-    return isinstance(value, Uri)
-
-
 def shown(value: Location, root: Path) -> str:
     """How reports name a data file: a URI as given; a path inside the project relative to
     it (shorter, and the same on every runner)."""
@@ -229,13 +225,6 @@ class Origin:
     version_id: str | None = None  # a versioned bucket's version of the object
     etag: str | None = None  # the object's ETag (a content hash for simple uploads)
 
-    @property
-    def version(self) -> str | None:
-        """One line for a reader: the version id, else the ETag."""
-        if self.version_id:
-            return f"version {self.version_id}"
-        return f"ETag {self.etag}" if self.etag else None
-
 
 @contextmanager
 def local_copy(value: Location) -> Iterator[tuple[Path, Origin | None]]:
@@ -282,17 +271,6 @@ def open_parquet(uri: Uri) -> pa.NativeFile:
     fs, path = filesystem(uri)
     try:
         return fs.open_input_file(path)
-    except OSError as exc:
-        raise failure(uri, exc, fs, path) from None
-
-
-def exists(uri: Uri) -> bool:
-    """Whether the object exists; any other problem is one line naming it."""
-    import pyarrow.fs as pafs
-
-    fs, path = filesystem(uri)
-    try:
-        return fs.get_file_info(path).type == pafs.FileType.File
     except OSError as exc:
         raise failure(uri, exc, fs, path) from None
 
