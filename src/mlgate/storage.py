@@ -332,7 +332,7 @@ def publish(local: Path, uri: Uri) -> None:
     way out, so neither a partial object nor a leftover is ever kept.
     """
     fs, path = filesystem(uri)
-    delete = _deleter(uri, fs)
+    copy, delete = _server_side(uri, fs)
     staging = f"{path}.{secrets.token_hex(6)}.mlgate-upload"
     try:
         with (
@@ -344,7 +344,7 @@ def publish(local: Path, uri: Uri) -> None:
                 target.write(chunk)
                 termination.check()
         termination.check()
-        fs.copy_file(staging, path)
+        copy(staging, path)
     except OSError as exc:
         raise failure(uri, exc, fs, path, writing=True) from None
     finally:
@@ -352,12 +352,23 @@ def publish(local: Path, uri: Uri) -> None:
             delete(staging)
 
 
-def _deleter(uri: Uri, fs: Any) -> Any:
-    """How to delete the temporary key. On S3, boto3 (the `s3` extra): pyarrow's own delete
-    puts an empty folder marker (`prefix/`) in its place, which would be left behind."""
+def _server_side(uri: Uri, fs: Any) -> tuple[Any, Any]:
+    """How to copy the temporary key onto the target and delete it. On S3, boto3 (the `s3`
+    extra): its copy is a multipart copy past 5 GB, where one CopyObject request (pyarrow's)
+    stops, and pyarrow's delete puts an empty folder marker (`prefix/`) in the key's place,
+    which would be left behind."""
     if uri.scheme != "s3":
-        return fs.delete_file
+        return fs.copy_file, fs.delete_file
     client = s3_client()
+
+    def copy(source: str, target: str) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        bucket, _, key = source.partition("/")
+        try:
+            client.copy({"Bucket": bucket, "Key": key}, *target.split("/", 1))
+        except (BotoCoreError, ClientError) as exc:
+            raise OSError(str(exc)) from None
 
     def delete(path: str) -> None:
         """Every version of the key (a versioned bucket keeps a deleted key's data)."""
@@ -373,7 +384,7 @@ def _deleter(uri: Uri, fs: Any) -> Any:
             extra = {"VersionId": version} if version else {}
             client.delete_object(Bucket=bucket, Key=key, **extra)
 
-    return delete
+    return copy, delete
 
 
 def s3_client(env: Mapping[str, str] = os.environ) -> Any:
@@ -435,7 +446,8 @@ _NO_BUCKET = re.compile(
     r"NO_SUCH_BUCKET|NoSuchBucket|ContainerNotFound|bucket does not exist", re.I
 )
 _NETWORK = re.compile(
-    r"NETWORK_CONNECTION|curlCode|Could not resolve|Couldn't connect|Connection refused"
+    r"NETWORK_CONNECTION|curlCode|Could not resolve|Couldn't connect|Could not connect"
+    r"|Connection refused|Connect timeout|Read timeout"
     r"|Timeout was reached|UNAVAILABLE|DEADLINE_EXCEEDED",
     re.I,
 )
