@@ -144,6 +144,19 @@ def test_monitor_reads_the_current_month_and_the_champion_reference_from_the_buc
     assert report.current.version_id == bucket.head("incoming/2024-05.parquet")["VersionId"]
 
 
+def test_monitor_takes_a_given_reference_from_the_bucket(world: Trained, tmp_path: Path) -> None:
+    project, bucket = world.project, world.bucket
+    reference = bucket.put("given/reference.parquet", month(tmp_path / "r.parquet", seed=7))
+    current = bucket.put("given/current.parquet", month(tmp_path / "c.parquet"))
+    out = tmp_path / "monitoring"
+    code = project.cli("monitor", "--current", current, "--reference", reference, "--out", str(out))
+    assert code in (0, EXIT_DRIFT)
+    report = load_monitoring(out / "monitoring.json")
+    assert report.reference.origin == "given"
+    assert report.reference.path == reference
+    assert report.reference.version_id == bucket.head("given/reference.parquet")["VersionId"]
+
+
 def test_monitor_names_a_reference_object_replaced_since_training(
     world: Trained, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
