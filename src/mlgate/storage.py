@@ -15,9 +15,10 @@ Why the shapes below:
   carried its bytes, so lineage can never name a version other than the one read.
 - Batch scoring streams its input by row group instead (ranged reads, flat memory).
 - An output in a bucket is written locally first, uploaded under a temporary key beside the
-  target, then copied onto the target key in one server-side copy and the temporary key
-  deleted: a reader never sees a partial object under the target, and a failure or SIGTERM
-  leaves nothing behind (the temporary key is deleted on the way out).
+  target, then copied onto the target key server-side and the temporary key deleted: a
+  reader never sees a partial object under the target, and a failure or SIGTERM leaves
+  nothing behind (the temporary key is deleted on the way out). On S3 the copy and the
+  delete are boto3's (the `s3` extra): a multipart copy past 5 GB, and no folder marker.
 - Every request is bounded: connect and request timeouts and a few retries, so an
   unreachable endpoint or a missing credential is one line within a minute, never a hang.
 """
