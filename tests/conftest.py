@@ -1,4 +1,5 @@
-"""Shared fixtures: git repos, event files, pyproject files and a real MLflow server.
+"""Shared fixtures: git repos, event files, pyproject files, a real MLflow server and an S3
+server (moto's) with a bucket per test.
 
 The example model's data fixtures (synthetic months in its data's schema) are the example's own,
 used by `tests/green_taxi/` only; the lifecycle tests use `support.diabetes`.
@@ -20,6 +21,7 @@ import pytest
 
 from support import waits
 from support.mlflow_server import MlflowServer
+from support.s3 import Bucket, MotoS3
 from support.team_server import TeamServer
 
 # pytest keeps each test module with its rewritten assertions as bytecode in __pycache__, but
@@ -172,3 +174,20 @@ def team_server() -> Iterator[TeamServer]:
     set up their grants with `team_server.setup_project(config)`."""
     with TeamServer() as team:
         yield team
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoS3]:
+    """moto's S3 server on 127.0.0.1 with IAM enforced, started once and shared; tests keep
+    apart by their own buckets."""
+    with MotoS3(tmp_path_factory.mktemp("s3-server")) as server:
+        yield server
+
+
+@pytest.fixture
+def bucket(s3_server: MotoS3, monkeypatch: pytest.MonkeyPatch) -> Bucket:
+    """A new bucket on the tests' S3 server, and the AWS variables set for this test to reach
+    it as the server's administrator (AWS_ENDPOINT_URL, keys, region)."""
+    made = s3_server.bucket()
+    made.enter(monkeypatch)
+    return made

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from mlgate import progress
 from mlgate.errors import NoCandidateError, UsageError, UserError
+from mlgate.storage import argument as data_location
 from mlgate.termination import TERMINATED_EXIT
 
 if TYPE_CHECKING:
@@ -43,7 +44,8 @@ promoted), {EXIT_NO_CANDIDATE} no candidate version to promote, {EXIT_DRIFT} mon
 {EXIT_SERVING_FAILED} the model failed the serving contract (nothing registered),
 {TERMINATED_EXIT} terminated (SIGTERM; a held promotion lock is released first).
 environment: MLFLOW_TRACKING_URI (default sqlite:///mlflow.db) and MLflow's auth variables;
-GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_API_URL for the GitHub commands."""
+GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_API_URL for the GitHub commands; AWS_* (AWS_ENDPOINT_URL),
+GOOGLE_APPLICATION_CREDENTIALS, AZURE_STORAGE_* for data in a bucket (s3://, gs://, abfs://)."""
 
 
 def _hex_sha(value: str) -> str:
@@ -150,7 +152,9 @@ def _parser() -> argparse.ArgumentParser:
         "the PR's final head, then promote it (a direct push promotes nothing)",
     )
     promote.add_argument("--commit", help="the commit on main being deployed (recorded as a tag)")
-    promote.add_argument("--val-data", type=Path, help="validation month for the re-check")
+    promote.add_argument(
+        "--val-data", type=data_location, help="validation month for the re-check (path or URI)"
+    )
 
     commands.add_parser("rollback", help="give the champion alias back to the version it replaced")
 
@@ -159,10 +163,12 @@ def _parser() -> argparse.ArgumentParser:
         help="compare a new month with the champion's training data: drift, quality, "
         f"performance (exit {EXIT_DRIFT} on drift)",
     )
-    monitor.add_argument("--current", type=Path, required=True, help="the new data file")
+    monitor.add_argument(
+        "--current", type=data_location, required=True, help="the new data file (path or URI)"
+    )
     monitor.add_argument(
         "--reference",
-        type=Path,
+        type=data_location,
         help="compare with this file instead of the champion's logged training data",
     )
     monitor.add_argument(
@@ -181,9 +187,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     fetch.add_argument(
         "--out",
-        type=Path,
+        type=data_location,
         default=Path("data/current.parquet"),
-        help="the file to leave the data in (default: data/current.parquet)",
+        help="the file (or s3://, gs://, abfs:// object) to leave the data in "
+        "(default: data/current.parquet)",
     )
 
     drift_issue = commands.add_parser(
@@ -211,8 +218,14 @@ def _add_requirements_flag(command: argparse.ArgumentParser) -> None:
 
 def _add_candidate_arguments(command: argparse.ArgumentParser) -> None:
     """The data, report and fallback flags that train, tune and candidate share."""
-    command.add_argument("--train-data", type=Path, help="training data file")
-    command.add_argument("--val-data", type=Path, help="validation data file")
+    command.add_argument(
+        "--train-data",
+        type=data_location,
+        help="training data file (a path, or s3://, gs://, abfs:// URI)",
+    )
+    command.add_argument(
+        "--val-data", type=data_location, help="validation data file (a path or URI)"
+    )
     command.add_argument(
         "--report", type=Path, help="JSON report path (default: reports/report.json)"
     )
@@ -306,12 +319,14 @@ def _serving_parsers(commands: argparse._SubParsersAction) -> None:
             "of the candidates, or any MLflow model URI"
         ),
     )
-    predict.add_argument("--data", type=Path, required=True, help="parquet file of raw records")
+    predict.add_argument(
+        "--data", type=data_location, required=True, help="parquet file of raw records (or URI)"
+    )
     predict.add_argument(
         "--out",
-        type=Path,
+        type=data_location,
         required=True,
-        help="parquet file of predictions (with --engine spark: a parquet folder)",
+        help="parquet file of predictions, or URI (with --engine spark: a local parquet folder)",
     )
     _add_engine_arguments(predict)
 
@@ -341,6 +356,10 @@ def _quiet_mlflow() -> None:
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
     # Its download bars redraw one line with carriage returns: noise in a CI log.
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    # A server that keeps artifacts in a bucket would hand out presigned URLs to download
+    # from it directly; read through the server instead, which works when the bucket is on
+    # the server's private network (deploy/compose.yaml's MinIO). docs/storage.md.
+    os.environ.setdefault("MLFLOW_ENABLE_PROXY_MULTIPART_DOWNLOAD", "false")
     logging.getLogger("mlflow.utils.environment").setLevel(logging.ERROR)
     # The store's own database errors come with a traceback; the command's one error line
     # carries the cause.

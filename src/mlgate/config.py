@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from mlgate import storage
 from mlgate.errors import UserError
 from mlgate.monitoring.current import CurrentDataConfig
 from mlgate.report.document import GREATER_IS_BETTER
@@ -33,10 +34,23 @@ class _Section(BaseModel):
 
 
 class DataConfig(_Section):
-    """The training and validation files (relative to the configuration file)."""
+    """The training and validation files: paths relative to the configuration file, or
+    objects in a bucket (`s3://bucket/key`, `gs://bucket/key`, `abfs://...`; see
+    docs/storage.md)."""
 
-    train: Path | None = None
-    validation: Path | None = None
+    train: Path | str | None = None
+    validation: Path | str | None = None
+
+    @field_validator("train", "validation", mode="before")
+    @classmethod
+    def _path_or_uri(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            found = storage.location(value)
+        except UserError as exc:
+            raise ValueError(str(exc)) from None
+        return str(found) if isinstance(found, storage.Uri) else found
 
 
 MAX_PARAM_INT = 2**31 - 1
@@ -427,15 +441,18 @@ class Settings(_Section):
         """Resolve a configured path against the configuration file's folder."""
         return value if value.is_absolute() else self.root / value
 
-    def data_path(self, role: Literal["train", "validation"], given: Path | None = None) -> Path:
-        """The file for `role`: the command line's, else the configured one."""
+    def data_path(
+        self, role: Literal["train", "validation"], given: storage.Location | None = None
+    ) -> storage.Location:
+        """The file (or object) for `role`: the command line's, else the configured one."""
         if given is not None:
             return given
         configured = getattr(self.data, role)
         if configured is None:
             flag = "--train-data" if role == "train" else "--val-data"
             raise UserError(f"[{TABLE}] data.{role} is not set (nor given with {flag})")
-        return self.path(configured)
+        found = storage.location(configured)
+        return found if isinstance(found, storage.Uri) else self.path(found)
 
     @property
     def experiment(self) -> str:

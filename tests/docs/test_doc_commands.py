@@ -28,6 +28,7 @@ import pytest
 from support import waits
 from support.docs import ROOT, commands, shell_block
 from support.mlflow_server import free_port
+from support.s3 import Bucket, MotoS3, no_aws_lookups
 
 PRELUDE = 'uv() { if [ "$1" = run ]; then shift; "$@"; else command uv "$@"; fi; }\n'
 BIN = str(Path(sys.executable).parent)
@@ -62,12 +63,14 @@ def fresh(tmp_path: Path) -> Path:
     return root
 
 
-def run(block: str, cwd: Path, timeout: float) -> subprocess.CompletedProcess[str]:
+def run(
+    block: str, cwd: Path, timeout: float, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     waits.announce(f"running a documented block (≤{timeout:.0f} s): {commands(block)[0]}")
     done = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", PRELUDE + block],
         cwd=cwd,
-        env=environment(),
+        env=env or environment(),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -179,3 +182,41 @@ def test_the_tuning_page_runs_one_search_and_one_shared_budget(fresh: Path) -> N
     study = optuna.load_study(study_name="s1", storage=f"sqlite:///{fresh / 'study.db'}")
     finished = [t for t in study.trials if t.state.is_finished()]
     assert len(finished) == shared, "two processes, one budget: no trial lost or run twice"
+
+
+@pytest.mark.slow
+def test_the_storage_page_trains_monitors_and_predicts_from_a_bucket(
+    fresh: Path, s3_server: MotoS3
+) -> None:
+    """The MinIO block as written, against moto's S3 server (IAM enforced) in MinIO's place."""
+    import pandas as pd
+
+    block = shell_block("docs/storage.md", "minio-data")
+    assert "AWS_ENDPOINT_URL=http://localhost:9000" in block
+    env = {k: v for k, v in environment().items() if not k.startswith("AWS_")}
+    env |= no_aws_lookups() | {
+        "MINIO_ROOT_USER": s3_server.admin.access_key_id,
+        "MINIO_ROOT_PASSWORD": s3_server.admin.secret_access_key,
+    }
+    done = run(block.replace("http://localhost:9000", s3_server.url), fresh, 1500, env)
+    bucket = Bucket(s3_server, "mlgate-data")
+    assert bucket.keys() == [
+        "predictions/2023-02.parquet",
+        "trips/2023-01.parquet",
+        "trips/2023-02.parquet",
+    ], "the outputs, and nothing temporary"
+    report = json.loads((fresh / "reports" / "report.json").read_text(encoding="utf-8"))
+    assert [d["path"] for d in report["data"]] == [
+        "s3://mlgate-data/trips/2023-01.parquet",
+        "s3://mlgate-data/trips/2023-02.parquet",
+    ]
+    assert all(d["etag"] for d in report["data"])
+    monitoring = json.loads(
+        (fresh / "reports" / "monitoring" / "monitoring.json").read_text(encoding="utf-8")
+    )
+    assert monitoring["reference"]["path"] == "s3://mlgate-data/trips/2023-01.parquet"
+    assert monitoring["current"]["path"] == "s3://mlgate-data/trips/2023-02.parquet"
+    scored = pd.read_parquet(bucket.get("predictions/2023-02.parquet", fresh / "got.parquet"))
+    assert len(scored) == len(pd.read_parquet(ROOT / "data" / "green_tripdata_2023-02.parquet"))
+    assert "s3://mlgate-data/predictions/2023-02.parquet" in done.stdout
+    assert s3_server.admin.secret_access_key not in done.stdout + done.stderr

@@ -143,11 +143,24 @@ class Postgres:
 
 
 class TeamServer(Postgres):
-    """`with TeamServer() as team:` gives `team.url`, `team.credentials(user)` and users."""
+    """`with TeamServer() as team:` gives `team.url`, `team.credentials(user)` and users.
 
-    def __init__(self, *, startup_timeout: float = 180.0) -> None:
+    The server keeps artifacts in its own folder, or at `artifacts` (e.g. `s3://bucket/path`,
+    with the S3 server's variables in `environment`), as deploy/compose.yaml keeps them in
+    MinIO; clients reach them through the server either way.
+    """
+
+    def __init__(
+        self,
+        *,
+        startup_timeout: float = 180.0,
+        artifacts: str | None = None,
+        environment: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__()
         self.startup_timeout = startup_timeout
+        self.artifacts = artifacts or str(self.folder / "artifacts")
+        self.environment = dict(environment or {})
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = self.folder / "mlflow.log"
@@ -238,7 +251,7 @@ class TeamServer(Postgres):
         command = [
             str(mlflow), "server", "--app-name", "basic-auth",
             "--backend-store-uri", self.database_uri("mlflow"),
-            "--artifacts-destination", str(self.folder / "artifacts"),
+            "--artifacts-destination", self.artifacts,
             "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1",
         ]  # fmt: skip
         env = {
@@ -247,6 +260,7 @@ class TeamServer(Postgres):
             "MLFLOW_AUTH_CONFIG_PATH": str(ini),
             "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
             "MLFLOW_FLASK_SERVER_SECRET_KEY": secrets.token_urlsafe(24),
+            **self.environment,
         }
         with self.log.open("wb") as log:
             self._process = subprocess.Popen(

@@ -26,7 +26,9 @@ from types import FrameType
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from mlgate import storage, termination
 from mlgate.errors import UsageError, UserError
+from mlgate.storage import Location
 
 SETTING = "[tool.mlgate] monitoring.current"
 MAX_TIMEOUT_S = 3600.0
@@ -82,25 +84,30 @@ def month_to_fetch(given: str | None, months_back: int, today: date | None = Non
 
 def fetch_current(
     config: CurrentDataConfig | None,
-    out: Path,
+    out: Location,
     month: str,
     *,
     cwd: Path,
     source: str,
     say: Callable[[str], None] = print,
-) -> Path:
+) -> Location:
     """Run the configured command for `month`; `out` exists afterwards only if it succeeded.
 
-    Every failure is a `UserError` naming `source` (the configuration file) and the setting;
-    SIGTERM stops the command too and exits 143.
+    `out` may be an object's URI: the command writes a local file, which is then put in the
+    bucket whole (`mlgate.storage.Output`). Every failure is a `UserError` naming `source`
+    (the configuration file) and the setting; SIGTERM stops the command too and exits 143.
     """
     if config is None:
         raise UserError(
             f"{source}: no [tool.mlgate.monitoring.current] command configured: nothing says "
             "where the data to monitor comes from (docs/monitoring.md)"
         )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(f".{out.name}.{secrets.token_hex(4)}.part")
+    if isinstance(out, Path):
+        out.parent.mkdir(parents=True, exist_ok=True)
+    else:
+        storage.check_output(out)
+    output = storage.Output(out, partial=f".{{name}}.{secrets.token_hex(4)}.part")
+    partial = output.local
     values = {"{month}": month, "{out}": str(partial), "{python}": sys.executable}
     argv = [_fill(argument, values) for argument in config.command]
     try:
@@ -110,10 +117,12 @@ def fetch_current(
                 f"{source}: {SETTING} command {argv[0]} exited 0 for {month} but wrote no "
                 "file at its {out} path"
             )
-        os.replace(partial, out)
+        size = partial.stat().st_size
+        with termination.deferred():
+            output.commit()
     finally:
-        partial.unlink(missing_ok=True)
-    say(f"fetched the data for {month}: {out} ({out.stat().st_size:,} bytes)")
+        output.discard()
+    say(f"fetched the data for {month}: {out} ({size:,} bytes)")
     return out
 
 

@@ -26,7 +26,11 @@ class _Doc(BaseModel):
 
 
 class DataRef(_Doc):
-    """One side of the comparison: which file, which digest, how many rows survived cleaning."""
+    """One side of the comparison: which file, which digest, how many rows survived cleaning.
+
+    `path` is a URI for an object in a bucket; then `version_id` (a versioned bucket) or
+    `etag` say which version of it was read.
+    """
 
     role: Literal["reference", "current"]
     path: str
@@ -34,6 +38,8 @@ class DataRef(_Doc):
     rows: int = Field(ge=0)
     rows_raw: int = Field(ge=0)
     origin: Literal["champion training data", "given", "current"]
+    version_id: str | None = None
+    etag: str | None = None
 
 
 class ChampionRef(_Doc):

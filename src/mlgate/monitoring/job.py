@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -18,11 +17,12 @@ import numpy as np
 from mlgate import progress, tasks
 from mlgate.config import Settings
 from mlgate.contract import Dataset
-from mlgate.datafile import load_data
+from mlgate.datafile import load_located
 from mlgate.errors import UserError
 from mlgate.monitoring import checks, reference
 from mlgate.monitoring.document import ChampionRef, MonitoringReport
 from mlgate.registry import versions as registry
+from mlgate.storage import Location
 from mlgate.tracking import connection as tracking
 from mlgate.tracking.lineage import collect
 
@@ -38,8 +38,8 @@ TAG_VERDICT = "monitoring.verdict"
 def monitor(
     settings: Settings,
     *,
-    current_path: Path,
-    reference_path: Path | None = None,
+    current_path: Location,
+    reference_path: Location | None = None,
     env: Mapping[str, str] = os.environ,
     engine: str = "local",
     spark_master: str | None = None,
@@ -91,7 +91,7 @@ def _local(
     config = settings.monitoring
     plugin = settings.plugin()
     progress.say(f"loading current data {current_path}")
-    current = load_data(plugin, current_path)
+    current, read = load_located(plugin, current_path)
     uri = tracking.resolve_uri(env)
     client = tracking.connect(uri, settings.tracking.connect_retries)
     champion = reference.find_champion(client, settings)
@@ -100,7 +100,9 @@ def _local(
         ref, ref_info = reference.load_given_reference(plugin, reference_path)
     else:
         ref, ref_info = reference.load_champion_reference(client, settings, plugin, champion)
-    current_info = reference.data_ref(current, "current", reference.digest(current), "current")
+    current_info = reference.data_ref(
+        current, "current", reference.digest(current), "current", read
+    )
     progress.say(f"reference {ref.rows:,} rows, current {current.rows:,} rows")
 
     progress.say(f"scoring both with champion v{champion.version}")

@@ -53,13 +53,19 @@ class ModelInfo(_Doc):
 
 
 class DatasetInfo(_Doc):
-    """One data file as the model saw it: where, how many rows survived cleaning, its digest."""
+    """One data file as the model saw it: where, how many rows survived cleaning, its digest.
+
+    `path` is a URI for an object in a bucket; then `version_id` (a versioned bucket) and
+    `etag` say which version of it was read.
+    """
 
     role: Literal["train", "validation"]
     path: str
     rows_raw: int = Field(ge=0)
     rows: int = Field(ge=0)
     digest: str
+    version_id: str | None = None
+    etag: str | None = None
 
 
 class Latency(_Doc):

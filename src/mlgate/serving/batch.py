@@ -8,11 +8,15 @@ them all, and the logged model answers any record. The output names each input r
 position and is written to a temporary file that replaces the target only when complete.
 SIGTERM is acted on between batches (`mlgate.termination`): the temporary file is removed and
 the command exits 143. A write that fails (a full disk) is one line naming the output.
+
+Input and output may be objects in a bucket (`s3://`, `gs://`, `abfs://`; `mlgate.storage`):
+the input is read by row group with ranged reads, the output is written locally and put in
+the bucket whole at the end (upload beside the target key, then one server-side copy), so no
+partial object is ever visible under the target and nothing is left behind.
 """
 
 from __future__ import annotations
 
-import contextlib
 import errno
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,10 +27,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from mlgate import progress, tasks, termination
+from mlgate import progress, storage, tasks, termination
 from mlgate.contract import ModelPlugin
 from mlgate.errors import UserError
 from mlgate.serving.signature import Predict, scorer
+from mlgate.storage import Location, Uri
 
 if TYPE_CHECKING:
     from mlflow.pyfunc import PyFuncModel
@@ -43,15 +48,19 @@ T = TypeVar("T")
 class Scored:
     rows: int
     batches: int
-    out: Path
+    out: Location
 
 
-def open_input(path: Path, columns: list[str] | None) -> pq.ParquetFile:
-    """The parquet file, checked for the columns the model needs; one-line errors."""
-    if not path.is_file():
+def open_input(path: Location, columns: list[str] | None) -> pq.ParquetFile:
+    """The parquet file (or object), checked for the columns the model needs; one-line errors."""
+    if isinstance(path, Uri):
+        source: Any = storage.open_parquet(path)
+    elif not path.is_file():
         raise UserError(f"{path}: data file not found")
+    else:
+        source = path
     try:
-        parquet = pq.ParquetFile(path)
+        parquet = pq.ParquetFile(source)
     except (OSError, pa.ArrowException) as exc:
         raise UserError(f"{path}: not a readable parquet file ({_line(exc)})") from None
     if columns is not None:
@@ -65,8 +74,8 @@ def open_input(path: Path, columns: list[str] | None) -> pq.ParquetFile:
 def score_file(
     model: PyFuncModel,
     plugin: ModelPlugin,
-    data: Path,
-    out: Path,
+    data: Location,
+    out: Location,
     *,
     batch_rows: int = BATCH_ROWS,
 ) -> Scored:
@@ -74,7 +83,6 @@ def score_file(
     atomically."""
     columns = plugin.raw_columns()
     parquet = open_input(data, columns)
-    tmp = out.with_name(out.name + ".tmp")
     try:
         # A model with no MLmodel metadata (logged before tasks existed) is a regressor.
         task, record = tasks.of_model(getattr(getattr(model, "metadata", None), "metadata", None))
@@ -85,9 +93,10 @@ def score_file(
     done = batches = 0
     total = parquet.metadata.num_rows
     predict = scorer(model)
+    output = storage.Output(out)  # a local file first; in a bucket only once complete
     try:
         with termination.deferred():
-            writer = _written(out, lambda: _open_writer(tmp, schema))
+            writer = _written(out, lambda: _open_writer(output.local, schema))
             try:
                 for batch in _batches(parquet, data, columns, batch_rows):
                     termination.check()
@@ -103,10 +112,9 @@ def score_file(
             finally:
                 _written(out, writer.close)
             termination.check()
-            _written(out, lambda: tmp.replace(out))
+            _written(out, output.commit)
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+        output.discard()
     return Scored(rows=done, batches=batches, out=out)
 
 
@@ -115,7 +123,7 @@ def _open_writer(tmp: Path, schema: pa.Schema) -> pq.ParquetWriter:
     return pq.ParquetWriter(tmp, schema)
 
 
-def _written(out: Path, write: Callable[[], T]) -> T:
+def _written(out: Location, write: Callable[[], T]) -> T:
     """Run one write; failing (a full disk, a folder gone) is one line naming the output."""
     try:
         return write()
@@ -124,15 +132,17 @@ def _written(out: Path, write: Callable[[], T]) -> T:
         raise UserError(f"{out}: cannot write the predictions ({why or _line(exc)})") from None
 
 
-def _batches(parquet: pq.ParquetFile, data: Path, columns: list[str] | None, batch_rows: int):
+def _batches(parquet: pq.ParquetFile, data: Location, columns: list[str] | None, batch_rows: int):
     try:
         yield from parquet.iter_batches(batch_size=batch_rows, columns=columns)
     except (OSError, pa.ArrowException) as exc:
+        if isinstance(data, Uri):
+            raise storage.failure(data, exc) from None
         raise UserError(f"{data}: cannot read rows ({_line(exc)})") from None
 
 
 def _predict(
-    predict: Predict, features, data: Path, offset: int, task: Task, record: dict[str, Any]
+    predict: Predict, features, data: Location, offset: int, task: Task, record: dict[str, Any]
 ) -> np.ndarray:
     from mlflow.exceptions import MlflowException
 

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 from mlgate import progress
 from mlgate.config import Settings
-from mlgate.errors import ServingFailedError, UserError
+from mlgate.errors import ServingFailedError, UsageError, UserError
+from mlgate.storage import Location
 
 if TYPE_CHECKING:
     from mlgate.report.document import Report
@@ -127,8 +128,8 @@ def _existing(uri: str) -> str | None:
 def predict_command(
     settings: Settings,
     model: str,
-    data: Path,
-    out: Path,
+    data: Location,
+    out: Location,
     *,
     engine: str = "local",
     spark_master: str | None = None,
@@ -138,11 +139,20 @@ def predict_command(
     from mlgate.report.document import check_writable
     from mlgate.serving.batch import open_input, score_file
     from mlgate.serving.check import download
+    from mlgate.storage import check_output
 
+    if engine == "spark" and not (isinstance(data, Path) and isinstance(out, Path)):
+        raise UsageError(
+            "--engine spark reads and writes through Spark's own filesystems: give local "
+            "paths (or run it where the cluster mounts the bucket); see docs/scale.md"
+        )
     plugin = settings.plugin()
     open_input(data, plugin.raw_columns())
-    # before any model is downloaded or row scored; Spark writes a folder, replaced whole
-    check_writable(out.with_name(out.name + ".part") if engine == "spark" else out)
+    if engine == "spark":
+        # before any model is downloaded or row scored; Spark writes a folder, replaced whole
+        check_writable(out.with_name(out.name + ".part"))
+    else:
+        check_output(out)  # before any model is downloaded or row scored
     _connect(settings)
     uri = model_uri(settings, model)
     _resolvable(uri)

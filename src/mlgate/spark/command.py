@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlgate import progress, tasks
 from mlgate.config import Settings
-from mlgate.errors import UserError
+from mlgate.errors import UsageError, UserError
 from mlgate.monitoring.document import ChampionRef, Check, DataRef, Distribution
 
 if TYPE_CHECKING:
@@ -48,6 +48,11 @@ def monitor_with_spark(
 
     plugin = settings.plugin()
     for path in filter(None, (current_path, reference_path)):
+        if not isinstance(path, Path):
+            raise UsageError(
+                f"{path}: --engine spark reads through Spark's own filesystems: give local "
+                "paths (or run it where the cluster mounts the bucket); see docs/scale.md"
+            )
         if not path.is_file():
             raise UserError(f"{path}: data file not found")
     ref_path, ref_digest, origin = _reference(client, settings, champion, reference_path)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from mlgate import progress, tasks
 from mlgate.config import Settings
 from mlgate.contract import Dataset, ModelPlugin
-from mlgate.datafile import load_data
+from mlgate.datafile import load_located
 from mlgate.errors import UserError
 from mlgate.registry import versions as registry
 from mlgate.report.document import (
@@ -44,6 +44,7 @@ from mlgate.report.document import (
     Tuning,
 )
 from mlgate.serving.check import Options, WarmServers, serve_check
+from mlgate.storage import Location, Origin, dataset_source, input_tags, shown
 from mlgate.tracking import connection as tracking
 from mlgate.tracking.lineage import collect
 from mlgate.tracking.newstore import Creation
@@ -76,8 +77,8 @@ def _timed(timings: dict[str, float], key: str) -> Iterator[None]:
 def train(
     settings: Settings,
     *,
-    train_path: Path | None = None,
-    val_path: Path | None = None,
+    train_path: Location | None = None,
+    val_path: Location | None = None,
     params: dict[str, Any] | None = None,
     fallback_local: bool = False,
     check_requirements: bool = False,
@@ -131,8 +132,8 @@ def _train(
     termination: Termination,
     outputs: ReportOutputs | None,
     *,
-    train_path: Path | None,
-    val_path: Path | None,
+    train_path: Location | None,
+    val_path: Location | None,
     params: dict[str, Any] | None,
     fallback_local: bool,
     check_requirements: bool,
@@ -163,8 +164,8 @@ def _train(
         pipeline = estimator.build(plugin, model_config)
         progress.say("loading data…")
         with _timed(timings, "load"):
-            train_data = load_data(plugin, settings.data_path("train", train_path))
-            val_data = load_data(plugin, settings.data_path("validation", val_path))
+            train_data, train_origin = load_located(plugin, settings.data_path("train", train_path))
+            val_data, val_origin = load_located(plugin, settings.data_path("validation", val_path))
         task.check_data(train_data, val_data)
         lineage = collect(settings.root, env)
         if creation.pending:
@@ -206,7 +207,9 @@ def _train(
             **task.params(model_config.decision_threshold),
         }
         mlflow.log_params({k: _param(v) for k, v in used_params.items()})
-        datasets = _log_datasets(train_data, val_data, settings.root, plugin)
+        datasets = _log_datasets(
+            (train_data, train_origin), (val_data, val_origin), settings.root, plugin
+        )
         progress.say("logging model…")
         with _timed(timings, "log_model"):
             trusted = estimator.trusted_types(pipeline, plugin)
@@ -323,7 +326,7 @@ def _train(
             outputs.rehearse(build(None))
         tags = {
             **_lineage_tags(lineage),
-            **{f"data.{d.role}.digest": d.digest for d in datasets},
+            **_data_tags(datasets),
             "gate.passed": str(gate.passed).lower(),
             "gate.baseline": gate.baseline,
             f"gate.{gate.metric}": _tag_value(candidate_metrics.get(gate.metric)),
@@ -477,33 +480,59 @@ def _model_info(plugin: ModelPlugin) -> ModelInfo:
 
 
 def _log_datasets(
-    train_data: Dataset, val_data: Dataset, root: Path, plugin: ModelPlugin
+    train: tuple[Dataset, Origin | None],
+    validation: tuple[Dataset, Origin | None],
+    root: Path,
+    plugin: ModelPlugin,
 ) -> list[DatasetInfo]:
+    """Both datasets as MLflow run inputs (source, digest; an object's version or ETag as
+    input tags), and as the report's data section."""
     import mlflow
 
     infos = []
-    datasets, contexts = [], []
-    for role, context, loaded in (
-        ("train", "training", train_data),
-        ("validation", "validation", val_data),
+    datasets, contexts, tags = [], [], []
+    for role, context, (loaded, origin) in (
+        ("train", "training", train),
+        ("validation", "validation", validation),
     ):
         dataset = mlflow.data.from_pandas(
-            loaded.frame, source=str(loaded.path), name=loaded.path.name, targets=plugin.target.name
+            loaded.frame,
+            source=dataset_source(loaded.path),
+            name=loaded.path.name,
+            targets=plugin.target.name,
         )
         datasets.append(dataset)
         contexts.append(context)
+        tags.append(input_tags(origin))
         infos.append(
             DatasetInfo(
                 role=role,
-                path=_shown(loaded.path, root),
+                path=shown(loaded.path, root),
                 rows_raw=loaded.rows_raw,
                 rows=loaded.rows,
                 digest=dataset.digest,
+                version_id=origin.version_id if origin else None,
+                etag=origin.etag if origin else None,
             )
         )
     # One store call for both.
-    mlflow.log_inputs(datasets=datasets, contexts=contexts, tags_list=[None] * len(datasets))
+    mlflow.log_inputs(datasets=datasets, contexts=contexts, tags_list=tags)
     return infos
+
+
+def _data_tags(datasets: list[DatasetInfo]) -> dict[str, str]:
+    """The version's data lineage: each dataset's digest, and where an object was read, its
+    URI and version id or ETag."""
+    tags = {}
+    for info in datasets:
+        tags[f"data.{info.role}.digest"] = info.digest
+        if "://" in info.path:
+            tags[f"data.{info.role}.uri"] = info.path
+        for key in ("version_id", "etag"):
+            value = getattr(info, key)
+            if value:
+                tags[f"data.{info.role}.{key}"] = value
+    return tags
 
 
 def _champion(
@@ -577,14 +606,6 @@ def _deltas(candidate: dict[str, float], champion: dict[str, float]) -> dict[str
             better=better,
         )
     return deltas
-
-
-def _shown(path: Path, root: Path) -> str:
-    """Paths inside the project are shown relative to it: shorter, and the same on every runner."""
-    try:
-        return str(path.resolve().relative_to(root.resolve()))
-    except ValueError:
-        return str(path)
 
 
 def _pip_requirements() -> list[str]:

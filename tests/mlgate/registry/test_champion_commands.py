@@ -5,6 +5,12 @@ and promoted by the promotion user, so the champion alias exists only on the pro
 `monitor`, `predict --model champion`, `serve-check --model champion` and the serve command of
 docs/team-setup.md then run as the monitoring user, whose only reads are the experiment and the
 production model: each must use the production model's champion.
+
+All of it runs twice: with the server keeping artifacts on its own disk, and with them in a
+bucket (moto's S3 server, as deploy/compose.yaml keeps them in MinIO), where the project's
+data lives too: the model's files must really be objects there. mlgate reads them through the
+server; the documented serve command, as MLflow's own client, straight from the bucket with the
+presigned URLs the server hands out.
 """
 
 from __future__ import annotations
@@ -30,9 +36,13 @@ from mlgate.registry import versions as registry
 from support.docs import shell_block
 from support.mlflow_server import free_port
 from support.project import Project
+from support.s3 import Bucket, MotoS3
 from support.team_server import ADMIN, MONITOR_USER, PR_USER, PROMOTE_USER, TeamServer
 
 pytestmark = pytest.mark.slow
+
+PRESIGNED = "/mlflow-artifacts/presigned/"
+"""Where the server hands out a presigned URL to download an artifact from its bucket."""
 
 
 @dataclass(frozen=True)
@@ -41,19 +51,51 @@ class Promoted:
     server: TeamServer
     production: str
     version: str  # the champion's version on the production model
+    bucket: Bucket | None  # where the server keeps artifacts and the project its data, if any
+
+    def enter(self, monkeypatch: pytest.MonkeyPatch, user: str) -> None:
+        """Work in the project as `user`, with the bucket's AWS variables when there is one."""
+        self.project.enter(monkeypatch, **self.server.credentials(user))
+        if self.bucket is not None:
+            self.bucket.enter(monkeypatch)
 
 
 @pytest.fixture(scope="module")
+def bucket_team_server(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[TeamServer, Bucket]]:
+    """A team server of this module's own, keeping its artifacts in a bucket that clients may
+    reach too (MLflow's clients download from it with presigned URLs)."""
+    with MotoS3(tmp_path_factory.mktemp("artifact-bucket"), iam=False) as s3:
+        bucket = s3.bucket()
+        server = TeamServer(artifacts=bucket.uri("mlflow"), environment=s3.environment())
+        with server:
+            yield server, bucket
+
+
+@pytest.fixture(scope="module", params=["artifacts on disk", "artifacts and data in a bucket"])
 def promoted(
-    tmp_path_factory: pytest.TempPathFactory, team_server: TeamServer
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Promoted]:
+    bucket = None
+    if request.param == "artifacts on disk":
+        team_server: TeamServer = request.getfixturevalue("team_server")
+    else:
+        team_server, bucket = request.getfixturevalue("bucket_team_server")
     root = tmp_path_factory.mktemp("champion")
     project = Project.create(root, team_server.url, tracking='production_model = "PROD"\n')
     production = f"{project.name}-production"
-    project.config.write_text(project.config.read_text().replace('"PROD"', f'"{production}"'))
+    config = project.config.read_text().replace('"PROD"', f'"{production}"')
+    if bucket is not None:  # the data is read from the bucket, as the artifacts are kept there
+        for role in ("train", "validation"):
+            uri = bucket.put(f"data/{role}.parquet", root / "data" / f"{role}.parquet")
+            config = config.replace(f'"data/{role}.parquet"', f'"{uri}"')
+    project.config.write_text(config)
     team_server.setup_project(project.config)
     with pytest.MonkeyPatch.context() as patch:
         project.enter(patch)
+        if bucket is not None:
+            bucket.enter(patch)
         for key, value in team_server.credentials(PR_USER).items():
             patch.setenv(key, value)
         assert project.cli("train") == 0
@@ -68,13 +110,34 @@ def promoted(
         assert registry.champion(client, project.name, "champion") is None, (
             "precondition: the candidates' model has no champion"
         )
-        yield Promoted(project, team_server, production, str(champion.version))
+        yield Promoted(project, team_server, production, str(champion.version), bucket)
 
 
 @pytest.fixture
 def as_monitor(promoted: Promoted, monkeypatch: pytest.MonkeyPatch) -> Promoted:
-    promoted.project.enter(monkeypatch, **promoted.server.credentials(MONITOR_USER))
+    promoted.enter(monkeypatch, MONITOR_USER)
     return promoted
+
+
+def test_the_model_files_are_where_the_server_keeps_artifacts(promoted: Promoted) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        promoted.enter(patch, ADMIN)
+        client = promoted.project.client()
+        version = client.get_model_version(promoted.production, promoted.version)
+        run = client.get_run(version.run_id)
+    assert run.info.artifact_uri.startswith("mlflow-artifacts:"), "served through the server"
+    if promoted.bucket is None:
+        folder = Path(promoted.server.artifacts)
+        stored = [p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()]
+    else:
+        stored = promoted.bucket.keys("mlflow/")
+        assert not Path(promoted.server.folder, "artifacts").exists(), "nothing on its disk"
+        # train (which loads the logged model back) and promote read through the server
+        assert PRESIGNED not in promoted.server.log.read_text(), "no download bypassed it"
+    # The logged model: its MLmodel, its weights and its environment.
+    names = {key.rsplit("/", 1)[-1] for key in stored}
+    assert {"MLmodel", "requirements.txt", "python_env.yaml"} <= names, sorted(stored)
+    assert any(key.endswith((".skops", ".pkl")) for key in stored), sorted(stored)
 
 
 def champion_predictions(promoted: Promoted, features: pd.DataFrame) -> np.ndarray:
@@ -99,6 +162,8 @@ def test_monitor_compares_with_the_production_champion(as_monitor: Promoted) -> 
     assert report.champion.version == as_monitor.version
     assert report.champion.model_uri == f"models:/{as_monitor.production}/{as_monitor.version}"
     assert report.reference.origin == "champion training data"
+    if as_monitor.bucket is not None:  # found by the URI the champion's run logged
+        assert report.reference.path == as_monitor.bucket.uri("data/train.parquet")
 
 
 def test_predict_champion_scores_with_the_production_champion(
@@ -160,6 +225,8 @@ def test_the_documented_serve_command_serves_the_production_champion(
         with urllib.request.urlopen(request, timeout=60) as response:
             served = np.asarray(json.loads(response.read())["predictions"], dtype=float)
         np.testing.assert_allclose(served, champion_predictions(promoted, features), rtol=1e-9)
+        if promoted.bucket is not None:  # MLflow's own client fetched the model from the bucket
+            assert PRESIGNED in promoted.server.log.read_text()
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
