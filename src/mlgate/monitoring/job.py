@@ -85,7 +85,10 @@ def monitor(
 
 
 def _local(
-    settings: Settings, current_path: Path, reference_path: Path | None, env: Mapping[str, str]
+    settings: Settings,
+    current_path: Location,
+    reference_path: Location | None,
+    env: Mapping[str, str],
 ):
     """Load both files through the plug-in, score them with the champion, run every check."""
     config = settings.monitoring
