@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import secrets
 import shutil
 import tempfile
@@ -37,18 +36,38 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlsplit
 
 from mlgate import termination
-from mlgate.errors import UsageError, UserError
+from mlgate.errors import UserError
+from mlgate.storage.failures import (
+    AWS_CREDENTIAL_SOURCES,
+    bucket_phrase,
+    failure,
+    first_line,
+    is_provider_error,
+)
+from mlgate.storage.lineage import TAG_ETAG, TAG_VERSION_ID, dataset_source, input_tags
+from mlgate.storage.uri import PROVIDERS, SCHEMES, Location, Uri, argument, location, shown
 
 if TYPE_CHECKING:
     import pyarrow as pa
     import pyarrow.fs as pafs
 
-SCHEMES = {"s3": "s3", "gs": "gs", "gcs": "gs", "abfs": "abfs", "abfss": "abfs"}
-"""URI schemes and the provider each names."""
-PROVIDERS = {"s3": "S3", "gs": "Google Cloud Storage", "abfs": "Azure storage"}
+__all__ = [
+    "AWS_CREDENTIAL_SOURCES",
+    "PROVIDERS",
+    "SCHEMES",
+    "TAG_ETAG",
+    "TAG_VERSION_ID",
+    "Location",
+    "Uri",
+    "argument",
+    "dataset_source",
+    "failure",
+    "input_tags",
+    "location",
+    "shown",
+]
 
 CONNECT_TIMEOUT_S = 5.0
 REQUEST_TIMEOUT_S = 20.0
@@ -56,98 +75,7 @@ REQUEST_TIMEOUT_S = 20.0
 ATTEMPTS = 3
 GCS_RETRY_LIMIT_S = 60.0
 CHUNK_BYTES = 8 * 1024 * 1024
-
-AWS_CREDENTIAL_SOURCES = (
-    "AWS_ACCESS_KEY_ID",
-    "AWS_PROFILE",
-    "AWS_WEB_IDENTITY_TOKEN_FILE",
-    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-)
 AZURE_KEYS = ("AZURE_STORAGE_ACCOUNT_KEY", "AZURE_STORAGE_ACCESS_KEY", "AZURE_STORAGE_KEY")
-
-
-class Uri(str):
-    """An object's URI as given (`s3://bucket/key`).
-
-    A `str`, so messages, reports and MLflow tags show it as the user wrote it, that also
-    answers `.name` like a `Path` does (the key's last part), so code that names a data file
-    by its file name names an object the same way.
-    """
-
-    @property
-    def scheme(self) -> str:
-        return SCHEMES[urlsplit(self).scheme.lower()]
-
-    @property
-    def bucket(self) -> str:
-        """The bucket (S3, GCS) or `container@account...` (Azure)."""
-        return urlsplit(self).netloc
-
-    @property
-    def key(self) -> str:
-        return unquote(urlsplit(self).path).lstrip("/")
-
-    @property
-    def name(self) -> str:
-        return self.key.rsplit("/", 1)[-1]
-
-    @property
-    def provider(self) -> str:
-        return PROVIDERS[self.scheme]
-
-
-Location = Path | Uri
-"""Where a data file is: a local path, or an object's URI."""
-
-
-def location(text: str | Path) -> Location:
-    """A data flag's or setting's value: a `Uri` for object storage, else a `Path`.
-
-    `file://` URIs are local paths; any other scheme, or a URI naming no object, is a
-    `UsageError` naming it.
-    """
-    if isinstance(text, Path):
-        return text
-    value = str(text).strip()
-    split = urlsplit(value)
-    if "://" not in value or len(split.scheme) < 2:
-        return Path(value)  # C:\data\x.parquet has a one-letter "scheme"
-    scheme = split.scheme.lower()
-    if scheme == "file":
-        return Path(unquote(split.path))
-    if scheme not in SCHEMES:
-        known = ", ".join(f"{s}://" for s in SCHEMES)
-        raise UsageError(f"{value}: unsupported URI scheme {scheme}:// (a path, or one of {known})")
-    uri = Uri(value)
-    if not split.netloc or not uri.key or uri.key.endswith("/"):
-        raise UsageError(
-            f"{value}: expected {scheme}://BUCKET/KEY naming one object, not a bucket or folder"
-        )
-    if split.query or split.fragment:
-        raise UsageError(f"{value}: a data URI takes no query or fragment (?…, #…)")
-    return uri
-
-
-def argument(text: str) -> Location:
-    """`location` as an argparse `type`: a bad URI is a usage error (exit 2)."""
-    import argparse
-
-    try:
-        return location(text)
-    except UsageError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def shown(value: Location, root: Path) -> str:
-    """How reports name a data file: a URI as given; a path inside the project relative to
-    it (shorter, and the same on every runner)."""
-    if isinstance(value, Uri):
-        return str(value)
-    try:
-        return str(value.resolve().relative_to(root.resolve()))
-    except ValueError:
-        return str(value)
 
 
 # -- filesystems ----------------------------------------------------------------------------
@@ -172,11 +100,11 @@ def filesystem(uri: Uri, env: Mapping[str, str] = os.environ) -> tuple[pafs.File
         return _azure(uri, env)
     except (ImportError, AttributeError) as exc:
         raise UserError(
-            f"{uri}: this pyarrow cannot open {uri.provider} ({_line(exc)}); "
+            f"{uri}: this pyarrow cannot open {uri.provider} ({first_line(exc)}); "
             "install a pyarrow build with it (the wheels on PyPI have S3, GCS and Azure)"
         ) from None
     except (OSError, ValueError) as exc:
-        raise UserError(f"{uri}: cannot open {uri.provider} ({_line(exc)})") from None
+        raise UserError(f"{uri}: cannot open {uri.provider} ({first_line(exc)})") from None
 
 
 def _s3(uri: Uri, env: Mapping[str, str]) -> pafs.S3FileSystem:
@@ -260,7 +188,7 @@ def download(uri: Uri, local: Path) -> Origin:
                 target.write(chunk)
                 termination.check()
     except OSError as exc:
-        if isinstance(exc, PermissionError | FileNotFoundError) or _is_provider_error(exc):
+        if isinstance(exc, PermissionError | FileNotFoundError) or is_provider_error(exc):
             raise failure(uri, exc, fs, path) from None
         raise UserError(f"{local}: cannot keep a copy of {uri} ({exc.strerror or exc})") from None
     etag = metadata.get("etag")
@@ -428,220 +356,6 @@ def check_output(value: Location) -> None:
     except OSError as exc:
         raise failure(value, exc, fs, path, writing=True) from None
     if value.scheme != "abfs" and found[0].type == pafs.FileType.NotFound:
-        raise UserError(f"{value}: {_bucket_phrase(value)} does not exist")
+        raise UserError(f"{value}: {bucket_phrase(value)} does not exist")
     if found[1].type == pafs.FileType.Directory:
         raise UserError(f"{value}: is a folder (objects under {value.key}/); name an object")
-
-
-# -- errors --------------------------------------------------------------------------------
-
-_DENIED = re.compile(
-    r"ACCESS_DENIED|AccessDenied|PERMISSION_DENIED|AuthorizationPermission|\b403\b"
-)
-_BAD_KEY = re.compile(
-    r"INVALID_ACCESS_KEY_ID|InvalidAccessKeyId|SIGNATURE_DOES_NOT_MATCH|SignatureDoesNotMatch"
-    r"|INVALID_CLIENT_TOKEN_ID|InvalidClientTokenId|ExpiredToken|EXPIRED_TOKEN|\b401\b"
-    r"|AuthenticationFailed|UNAUTHENTICATED"
-)
-_NO_BUCKET = re.compile(
-    r"NO_SUCH_BUCKET|NoSuchBucket|ContainerNotFound|bucket does not exist", re.I
-)
-_NETWORK = re.compile(
-    r"NETWORK_CONNECTION|curlCode|Could not resolve|Couldn't connect|Could not connect"
-    r"|Connection refused|Connect timeout|Read timeout"
-    r"|Timeout was reached|UNAVAILABLE|DEADLINE_EXCEEDED",
-    re.I,
-)
-_NO_CREDENTIALS = re.compile(
-    r"No response body|MISSING_AUTHENTICATION|MissingAuthenticationToken|credentials", re.I
-)
-
-
-def _is_provider_error(exc: OSError) -> bool:
-    return bool(re.search(r"AWS Error|google|Azure", str(exc)))
-
-
-def failure(
-    uri: Uri,
-    exc: BaseException,
-    fs: Any = None,
-    path: str | None = None,
-    *,
-    writing: bool = False,
-    env: Mapping[str, str] = os.environ,
-) -> UserError:
-    """One line for a failed read or write of `uri`: a missing bucket or object, denied
-    access, rejected or missing credentials, an unreachable endpoint. Never a credential."""
-    text = str(exc)
-    where = f"{uri}: "
-    if _NETWORK.search(text):
-        return UserError(where + _unreachable(uri, env))
-    if _BAD_KEY.search(text):
-        return UserError(where + _rejected(uri, env))
-    if _NO_BUCKET.search(text):
-        return UserError(where + f"{_bucket_phrase(uri)} does not exist")
-    if isinstance(exc, FileNotFoundError) or "NO_SUCH_KEY" in text or "NoSuchKey" in text:
-        if fs is not None and uri.scheme != "abfs" and _bucket_missing(fs, uri):
-            return UserError(where + f"{_bucket_phrase(uri)} does not exist")
-        return UserError(where + f"no such object in {_bucket_phrase(uri)}")
-    if isinstance(exc, PermissionError) or _DENIED.search(text):
-        if not _credentials_present(uri, env):
-            return UserError(where + _missing(uri))
-        if fs is not None and uri.scheme == "s3" and _rejected_by_listing(fs, uri):
-            return UserError(where + _rejected(uri, env))
-        what = "writing to" if writing else "reading"
-        return UserError(
-            where + f"access denied {what} {_bucket_phrase(uri)} with the credentials "
-            f"{_credential_source(uri, env)}"
-        )
-    if _NO_CREDENTIALS.search(text) and not _credentials_present(uri, env):
-        return UserError(where + _missing(uri))
-    return UserError(where + f"{uri.provider} refused the request ({_line(exc)})")
-
-
-def _rejected_by_listing(fs: Any, uri: Uri) -> bool:
-    """A HEAD request's 403 has no body, so it cannot tell a wrong key from a denial; a
-    listing's answer can (InvalidAccessKeyId, SignatureDoesNotMatch)."""
-    import pyarrow.fs as pafs
-
-    try:
-        fs.get_file_info(pafs.FileSelector(f"{uri.bucket}/{uri.key}", allow_not_found=True))
-    except OSError as exc:
-        return bool(_BAD_KEY.search(str(exc)))
-    return False
-
-
-def _bucket_phrase(uri: Uri) -> str:
-    if uri.scheme == "abfs":
-        return f"container {uri.bucket.partition('@')[0]!r}"
-    return f"bucket {uri.bucket!r}"
-
-
-def _bucket_missing(fs: Any, uri: Uri) -> bool:
-    import pyarrow.fs as pafs
-
-    try:
-        return fs.get_file_info(uri.bucket).type == pafs.FileType.NotFound
-    except OSError:
-        return False
-
-
-def _credentials_present(uri: Uri, env: Mapping[str, str]) -> bool:
-    if uri.scheme == "s3":
-        if any(env.get(name) for name in AWS_CREDENTIAL_SOURCES):
-            return True
-        files = [env.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials"]
-        files.append(env.get("AWS_CONFIG_FILE") or "~/.aws/config")
-        return any(Path(f).expanduser().is_file() for f in files if f != os.devnull)
-    if uri.scheme == "gs":
-        return (
-            bool(env.get("GOOGLE_APPLICATION_CREDENTIALS"))
-            or Path("~/.config/gcloud/application_default_credentials.json").expanduser().is_file()
-        )
-    return any(k.startswith(("AZURE_STORAGE_", "AZURE_CLIENT_")) and env[k] for k in env)
-
-
-def _credential_source(uri: Uri, env: Mapping[str, str]) -> str:
-    """Which credentials were used, by the variable that holds them, never their value."""
-    if uri.scheme == "s3":
-        for name in AWS_CREDENTIAL_SOURCES:
-            if env.get(name):
-                return f"of {name}" if name != "AWS_PROFILE" else f"of profile {env[name]!r}"
-        return "of the AWS configuration files"
-    if uri.scheme == "gs":
-        return "of GOOGLE_APPLICATION_CREDENTIALS"
-    return "of AZURE_STORAGE_*"
-
-
-def _missing(uri: Uri) -> str:
-    hints = {
-        "s3": "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE)",
-        "gs": "set GOOGLE_APPLICATION_CREDENTIALS to a service account key file",
-        "abfs": "set AZURE_STORAGE_ACCOUNT_KEY (or AZURE_CLIENT_ID, AZURE_TENANT_ID, "
-        "AZURE_CLIENT_SECRET)",
-    }
-    return f"no {uri.provider} credentials found: {hints[uri.scheme]} (docs/storage.md)"
-
-
-def _rejected(uri: Uri, env: Mapping[str, str]) -> str:
-    return (
-        f"{uri.provider} rejected the credentials {_credential_source(uri, env)} "
-        "(unknown key, wrong secret or expired token)"
-    )
-
-
-def _unreachable(uri: Uri, env: Mapping[str, str]) -> str:
-    url = endpoint(env) if uri.scheme == "s3" else None
-    if url:
-        parts = urlsplit(url if "://" in url else f"http://{url}")
-        host = f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-        target = f"the S3 endpoint {host} (AWS_ENDPOINT_URL)"
-    else:
-        target = uri.provider
-    return f"cannot reach {target}: gave up after {ATTEMPTS} attempts"
-
-
-def _line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text[:300] or type(exc).__name__
-
-
-# -- lineage -------------------------------------------------------------------------------
-
-TAG_VERSION_ID = "mlgate.object.version_id"
-TAG_ETAG = "mlgate.object.etag"
-"""Input tags of a run's dataset read from a bucket: what exactly was read."""
-
-
-def dataset_source(value: Location) -> Any:
-    """The source MLflow records for a dataset: the path as before, or the URI (MLflow's own
-    S3 and GCS sources; a plain URI source for Azure, which MLflow has none for)."""
-    if not isinstance(value, Uri):
-        return str(value)
-    from mlflow.data.dataset_source_registry import resolve_dataset_source
-
-    try:
-        return resolve_dataset_source(str(value))
-    except Exception:  # MLflow has no resolver for this scheme
-        return _uri_source(str(value))
-
-
-def input_tags(origin: Origin | None) -> dict[str, str] | None:
-    if origin is None:
-        return None
-    tags = {TAG_VERSION_ID: origin.version_id, TAG_ETAG: origin.etag}
-    return {key: value for key, value in tags.items() if value} or None
-
-
-def _uri_source(uri: str) -> Any:
-    from mlflow.data.dataset_source import DatasetSource
-
-    class ObjectStorageSource(DatasetSource):
-        """An object's URI, for schemes MLflow has no dataset source of its own for."""
-
-        def __init__(self, uri: str) -> None:
-            self.uri = uri
-
-        @staticmethod
-        def _get_source_type() -> str:
-            return "object_storage"
-
-        def load(self, **kwargs: Any) -> str:
-            raise NotImplementedError("read it with mlgate (mlgate.storage)")
-
-        @staticmethod
-        def _can_resolve(raw_source: Any) -> bool:
-            return False
-
-        @classmethod
-        def _resolve(cls, raw_source: Any) -> ObjectStorageSource:
-            return cls(str(raw_source))
-
-        def to_dict(self) -> dict[str, Any]:
-            return {"uri": self.uri}
-
-        @classmethod
-        def from_dict(cls, source_dict: dict[Any, Any]) -> ObjectStorageSource:
-            return cls(source_dict["uri"])
-
-    return ObjectStorageSource(uri)
