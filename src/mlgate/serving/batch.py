@@ -144,11 +144,15 @@ def _batches(parquet: pq.ParquetFile, data: Location, columns: list[str] | None,
 def _predict(
     predict: Predict, features, data: Location, offset: int, task: Task, record: dict[str, Any]
 ) -> np.ndarray:
-    from mlflow.exceptions import MlflowException
-
     try:
         values = task.as_outputs(predict(features), record)
-    except (MlflowException, KeyError, ValueError, TypeError) as exc:
+    except Exception as exc:
+        # MLflow's own exception class is imported only once something failed: scoring a
+        # batch needs none of MLflow's import time.
+        from mlflow.exceptions import MlflowException
+
+        if not isinstance(exc, MlflowException | KeyError | ValueError | TypeError):
+            raise
         raise UserError(
             f"{data}: the model refused the rows from position {offset} ({_line(exc)})"
         ) from None
