@@ -59,6 +59,17 @@ print(json.dumps(seconds))
 PART_ROWS = 2_000_000
 
 
+def store_env(folder: Path) -> dict[str, str]:
+    """This process's environment with a throwaway sqlite store in `folder`, outside CI."""
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": f"sqlite:///{folder / 'mlflow.db'}",
+        "MLFLOW_LOGGING_LEVEL": "WARNING",
+    }
+    env.pop("GITHUB_ACTIONS", None)
+    return env
+
+
 def registered_model(folder: Path, env: dict[str, str]) -> tuple[str, Path]:
     """Train and register the project's model on the committed sample in a throwaway store."""
     from mlgate.config import load_settings
@@ -114,12 +125,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        env = {
-            **os.environ,
-            "MLFLOW_TRACKING_URI": f"sqlite:///{folder / 'mlflow.db'}",
-            "MLFLOW_LOGGING_LEVEL": "WARNING",
-        }
-        env.pop("GITHUB_ACTIONS", None)
+        env = store_env(folder)
         version, model_dir = registered_model(folder, env)
         sizes = (args.small, args.large)
         files = {rows: drawn(folder, "score", rows, 13) for rows in sizes}
@@ -142,13 +148,13 @@ def main(argv: list[str] | None = None) -> int:
         if done.returncode:
             raise SystemExit(f"bare pipeline failed:\n{done.stderr[-2000:]}")
         bare = {rows: json.loads(done.stdout)[str(files[rows])] for rows in sizes}
-    medians = {rows: min(values) for rows, values in seconds.items()}
-    ours = margin(args.small, args.large, medians[args.small], medians[args.large])
+    fastest = {rows: min(values) for rows, values in seconds.items()}
+    ours = margin(args.small, args.large, fastest[args.small], fastest[args.large])
     theirs = margin(args.small, args.large, bare[args.small], bare[args.large])
     print(f"model v{version}; mlgate predict, whole process, fastest of {args.repeats}:")
     for rows in sizes:
         print(
-            f"{rows:>12,} rows: predict {medians[rows]:6.2f} s, "
+            f"{rows:>12,} rows: predict {fastest[rows]:6.2f} s, "
             f"bare read+predict {bare[rows]:.3f} s"
         )
     print(

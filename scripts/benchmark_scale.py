@@ -22,14 +22,13 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from benchmark_predict import ROOT, drawn, registered_model
+from benchmark_predict import ROOT, drawn, registered_model, store_env
 
 REFERENCE_ROWS = 2_000_000
 TIMEOUT_S = 3600
@@ -51,18 +50,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--predict-rows", type=int, nargs="+", default=[2_000_000, 10_000_000])
     parser.add_argument("--monitor-rows", type=int, default=10_000_000)
+    parser.add_argument("--reference-rows", type=int, default=REFERENCE_ROWS)
     parser.add_argument("--spark-master", default="local[2]")
     args = parser.parse_args(argv)
 
     lines = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        env = {
-            **os.environ,
-            "MLFLOW_TRACKING_URI": f"sqlite:///{folder / 'mlflow.db'}",
-            "MLFLOW_LOGGING_LEVEL": "WARNING",
-        }
-        env.pop("GITHUB_ACTIONS", None)
+        env = store_env(folder)
         version, _ = registered_model(folder, env)
         config = str(ROOT / "pyproject.toml")
         cli = [sys.executable, "-m", "mlgate.cli", "--quiet", "--config", config]
@@ -74,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
             local = timed([*command, "--out", str(folder / "local.parquet")], env)
             spark_s = timed([*command, "--out", str(folder / "spark-out"), *spark], env)
             lines.append(("predict", rows, local, spark_s))
-        reference = drawn(folder, "reference", REFERENCE_ROWS, 31)
+        reference = drawn(folder, "reference", args.reference_rows, 31)
         current = drawn(folder, "current", args.monitor_rows, 41)
         command = [*cli, "monitor", "--current", str(current), "--reference", str(reference)]
         drift_ok = (0, EXIT_DRIFT)
