@@ -52,6 +52,14 @@ def staging_folders() -> set[str]:
     return {p.name for p in Path(tempfile.gettempdir()).glob("mlgate-*")}
 
 
+def private_temp(patch: pytest.MonkeyPatch, folder: Path) -> None:
+    """The commands' temporary folders go to `folder`, which nothing else running beside the
+    test (another worker's commands) writes into."""
+    folder.mkdir(parents=True, exist_ok=True)
+    patch.setenv("TMPDIR", str(folder))
+    patch.setattr(tempfile, "tempdir", str(folder))
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory, s3_server: MotoS3) -> Trained:
     root = tmp_path_factory.mktemp("bucket-project")
@@ -72,6 +80,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory, s3_server: MotoS3) -> Trai
     with pytest.MonkeyPatch.context() as patch:
         project.enter(patch)
         bucket.enter(patch)
+        private_temp(patch, tmp_path_factory.mktemp("bucket-commands-tmp"))
         before = staging_folders()
         assert project.cli("train") == 0
         assert project.cli("promote", "--version", "1") == 0
@@ -80,9 +89,10 @@ def trained(tmp_path_factory: pytest.TempPathFactory, s3_server: MotoS3) -> Trai
 
 
 @pytest.fixture
-def world(trained: Trained, monkeypatch: pytest.MonkeyPatch) -> Trained:
+def world(trained: Trained, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Trained:
     trained.project.enter(monkeypatch)
     trained.bucket.enter(monkeypatch)
+    private_temp(monkeypatch, tmp_path / "tmp")
     return trained
 
 

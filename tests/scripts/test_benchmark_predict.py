@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
-NUMBER = r"([0-9][0-9,]*(?:\.[0-9]+)?)"
+NUMBER = r"([0-9][0-9,]*(?:\.[0-9]+)?|inf)"  # a margin within the timing noise is inf
 
 
 def _run(script: str, *args: str) -> str:
@@ -32,9 +32,9 @@ def _number(text: str) -> float:
 
 @pytest.mark.slow
 def test_the_predict_benchmark_gives_both_margins_and_their_ratio() -> None:
-    out = _run("benchmark_predict.py", "--small", "2000", "--large", "20000", "--repeats", "1")
-    for rows in ("2,000", "20,000"):
-        assert re.search(rf"^\s+{rows} rows: predict {NUMBER} s, bare read\+predict", out, re.M)
+    out = _run("benchmark_predict.py", "--small", "2000", "--large", "100000", "--repeats", "1")
+    for rows in ("2,000", "100,000"):
+        assert re.search(rf"^\s+{rows} rows: predict\s+{NUMBER} s, bare read\+predict", out, re.M)
     found = re.search(
         rf"margin: predict {NUMBER} rows/s, bare {NUMBER} rows/s, ratio {NUMBER}", out
     )
@@ -42,7 +42,7 @@ def test_the_predict_benchmark_gives_both_margins_and_their_ratio() -> None:
     ours, bare, ratio = (_number(g) for g in found.groups())
     assert ours > 0
     assert bare > 0
-    assert ratio == pytest.approx(ours / bare, rel=0.01, abs=0.01)
+    assert ratio == pytest.approx(ours / bare if bare != float("inf") else 0.0, abs=0.01, rel=0.01)
 
 
 @pytest.mark.slow
