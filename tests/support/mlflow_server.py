@@ -79,11 +79,17 @@ class MlflowServer:
         raise RuntimeError(f"mlflow server did not answer in {self.startup_timeout:.0f} s")
 
     def stop(self) -> None:
-        if self._process is None or self._process.poll() is not None:
-            return
-        os.killpg(self._process.pid, signal.SIGTERM)
-        try:
-            self._process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self._process.pid, signal.SIGKILL)
-            self._process.wait()
+        stop_group(self._process)
+
+
+def stop_group(process: subprocess.Popen[bytes] | None, grace_s: float = 15.0) -> None:
+    """Stop a server started in its own session: SIGTERM to its process group, SIGKILL once
+    `grace_s` has passed, so no worker or child outlives the test run."""
+    if process is None or process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()

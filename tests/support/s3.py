@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -27,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from support import waits
-from support.mlflow_server import free_port
+from support.mlflow_server import free_port, stop_group
 
 REGION = "us-east-1"
 ALLOW_ALL = {
@@ -110,14 +109,7 @@ class MotoS3:
         self.admin = Keys(key["AccessKeyId"], key["SecretAccessKey"])
 
     def stop(self) -> None:
-        if self._process is None or self._process.poll() is not None:
-            return
-        os.killpg(self._process.pid, signal.SIGTERM)
-        try:
-            self._process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self._process.pid, signal.SIGKILL)
-            self._process.wait()
+        stop_group(self._process)
 
     # -- clients and users ---------------------------------------------------------------
 

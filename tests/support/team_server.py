@@ -18,7 +18,6 @@ import os
 import pwd
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -27,7 +26,7 @@ import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
-from support.mlflow_server import free_port
+from support.mlflow_server import free_port, stop_group
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "setup_team_server.py"
 ADMIN = "admin"
@@ -179,13 +178,7 @@ class TeamServer(Postgres):
         self._start_mlflow()
 
     def stop(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            os.killpg(self._process.pid, signal.SIGTERM)
-            try:
-                self._process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self._process.pid, signal.SIGKILL)
-                self._process.wait()
+        stop_group(self._process)
         super().stop()
 
     # -- credentials ---------------------------------------------------------------------

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from mlgate import progress
 from mlgate.config import Settings
-from mlgate.errors import ServingFailedError, UsageError, UserError
+from mlgate.errors import ServingFailedError, UserError
 from mlgate.storage import Location
 
 if TYPE_CHECKING:
@@ -134,6 +134,10 @@ def predict_command(
     engine: str = "local",
     spark_master: str | None = None,
 ) -> int:
+    if engine == "spark":  # refused before MLflow is even imported
+        from mlgate.spark.command import require_local
+
+        require_local(data, out)
     import mlflow
 
     from mlgate.report.document import check_writable
@@ -141,11 +145,6 @@ def predict_command(
     from mlgate.serving.check import download
     from mlgate.storage import check_output
 
-    if engine == "spark" and not (isinstance(data, Path) and isinstance(out, Path)):
-        raise UsageError(
-            "--engine spark reads and writes through Spark's own filesystems: give local "
-            "paths (or run it where the cluster mounts the bucket); see docs/scale.md"
-        )
     plugin = settings.plugin()
     open_input(data, plugin.raw_columns())
     if engine == "spark":

@@ -9,6 +9,7 @@ from mlgate import progress, tasks
 from mlgate.config import Settings
 from mlgate.errors import UsageError, UserError
 from mlgate.monitoring.document import ChampionRef, Check, DataRef, Distribution
+from mlgate.storage import Location
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -33,12 +34,24 @@ def predict_with_spark(
         return score_with_spark(spark, uri, columns, data, out, task, record).rows
 
 
+def require_local(*values: Location | None) -> None:
+    """Spark opens files with its own filesystems (a cluster's `s3a://` connector), not with
+    mlgate's, so a bucket URI given to `--engine spark` is refused in one line."""
+    for value in values:
+        if value is not None and not isinstance(value, Path):
+            raise UsageError(
+                f"{value}: --engine spark reads and writes through Spark's own filesystems: "
+                "give local paths (or run it where the cluster mounts the bucket); see "
+                "docs/scale.md"
+            )
+
+
 def monitor_with_spark(
     settings: Settings,
     client: MlflowClient,
     champion: ChampionRef,
-    current_path: Path,
-    reference_path: Path | None,
+    current_path: Location,
+    reference_path: Location | None,
     master: str | None,
 ) -> tuple[DataRef, DataRef, list[Check], list[Distribution]]:
     """`monitor`'s data references and checks, every statistic computed by Spark."""
@@ -47,12 +60,8 @@ def monitor_with_spark(
     from mlgate.spark.session import spark_session
 
     plugin = settings.plugin()
+    require_local(current_path, reference_path)
     for path in filter(None, (current_path, reference_path)):
-        if not isinstance(path, Path):
-            raise UsageError(
-                f"{path}: --engine spark reads through Spark's own filesystems: give local "
-                "paths (or run it where the cluster mounts the bucket); see docs/scale.md"
-            )
         if not path.is_file():
             raise UserError(f"{path}: data file not found")
     ref_path, ref_digest, origin = _reference(client, settings, champion, reference_path)
