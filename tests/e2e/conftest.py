@@ -54,9 +54,16 @@ def artifact_store(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def repo_clone(tmp_path: Path, project_root: Path) -> Path:
-    """A one-commit clone of the working tree (uncommitted changes included) on main."""
-    return make_repo_clone(project_root, tmp_path / "repo")
+def repo_clone(request: pytest.FixtureRequest, tmp_path: Path, project_root: Path) -> Path:
+    """A one-commit clone of the working tree (uncommitted changes included) on main.
+
+    A test marked `clone_tests(*modules)` gets only those test modules in the clone: its
+    pull-request runs then test the plug-in contract rather than repeat the whole fast suite,
+    which .ci/run runs itself and the scenarios left unmarked run inside act.
+    """
+    marker = request.node.get_closest_marker("clone_tests")
+    modules = marker.args if marker else None
+    return make_repo_clone(project_root, tmp_path / "repo", test_modules=modules)
 
 
 @pytest.fixture

@@ -8,6 +8,8 @@ about. For the binary one a second PR changes the model; its comment sets the ca
 confusion matrix beside the champion's, and its promotion follows its report's verdict.
 
 Expectations come from the reports the runs uploaded and from MLflow, not from fixed numbers.
+The PR runs' `tests` step runs the plug-in contract tests, the only test module in the clone
+(`clone_tests`; tests/e2e/test_workflows.py runs the whole fast suite inside a workflow).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from support.adoption import without_example_tables
 from support.github_api import FakeGitHub
 from support.mlflow_server import MlflowServer
 from support.workflows import (
+    CONTRACT_TESTS,
     Repository,
     assert_green,
     assert_report_is_shown,
@@ -125,6 +128,7 @@ def through_review(world: Repository, number: int, branch: str, files: dict) -> 
     return pr, comment["body"]
 
 
+@pytest.mark.clone_tests(CONTRACT_TESTS)
 @pytest.mark.parametrize("world", list(CASES), indirect=True)
 def test_a_classifier_goes_from_pull_request_to_champion(world: Repository) -> None:
     task = world.settings.plugin().task

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
+import subprocess
 from pathlib import Path
+
+import pytest
 
 from support.act import (
     FAKE_TOKEN,
@@ -15,11 +19,14 @@ from support.act import (
     event_push,
     event_workflow_run,
     head_sha,
+    is_test_module,
+    make_repo_clone,
     merge_branch,
     switch,
 )
 
 E2E_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = E2E_DIR.parents[1]
 PR_DEMO = "tests/e2e/demo/pr.yml"
 COMMENT_DEMO = "tests/e2e/demo/comment.yml"
 FAIL_DEMO = "tests/e2e/demo/fail.yml"
@@ -177,3 +184,30 @@ def test_git_helpers_emulate_a_merge(act_session: ActSession) -> None:
 def _sha_of(folder: str) -> str:
     """The pinned SHA of the action mapped to a stand-in folder."""
     return next(uses.split("@")[1] for uses, name in PINNED_ACTIONS.items() if name == folder)
+
+
+def _tracked(repo: Path) -> set[str]:
+    listing = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=repo, capture_output=True, check=True
+    ).stdout.decode()
+    return {name for name in listing.split("\0") if name}
+
+
+def test_a_clone_keeps_only_the_named_test_modules_and_every_helper(tmp_path: Path) -> None:
+    """`clone_tests` leaves out the other test modules, never a helper, conftest or source."""
+    full = _tracked(make_repo_clone(PROJECT_ROOT, tmp_path / "full"))
+    kept = "tests/mlgate/test_model_contract.py"
+    lean = _tracked(make_repo_clone(PROJECT_ROOT, tmp_path / "lean", test_modules=[kept]))
+    assert {f for f in lean if is_test_module(f)} == {kept}
+    dropped = full - lean
+    assert dropped, "the full clone has other test modules"
+    assert all(is_test_module(f) for f in dropped), sorted(
+        f for f in dropped if not is_test_module(f)
+    )
+    assert {"tests/conftest.py", "tests/support/diabetes.py", "src/mlgate/cli.py"} <= lean
+
+
+def test_a_clone_refuses_a_test_module_that_does_not_exist(tmp_path: Path) -> None:
+    missing = "tests/mlgate/test_nowhere.py"
+    with pytest.raises(ValueError, match=re.escape(missing)):
+        make_repo_clone(PROJECT_ROOT, tmp_path / "c", test_modules=[missing])

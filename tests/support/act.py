@@ -103,9 +103,9 @@ import subprocess
 import sys
 import time
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from support import waits
@@ -302,17 +302,36 @@ def _snapshot_files(src_repo: Path) -> list[str]:
     return sorted({name for name in listing.split("\0") if name})
 
 
+def is_test_module(relative: str) -> bool:
+    """A pytest module of the test tree (helpers, conftest files and data are not)."""
+    path = PurePosixPath(relative)
+    return path.parts[0] == "tests" and path.name.startswith("test_") and path.suffix == ".py"
+
+
 def make_repo_clone(
-    src_repo: Path, dest: Path, remote: str = DEFAULT_REMOTE, branch: str = "main"
+    src_repo: Path,
+    dest: Path,
+    remote: str = DEFAULT_REMOTE,
+    branch: str = "main",
+    *,
+    test_modules: Collection[str] | None = None,
 ) -> Path:
     """Make a fresh repository holding the working tree of `src_repo` as one commit.
 
     Uncommitted and untracked (not ignored) files are included, so act runs what is on disk.
     `origin` points at `remote`, refs/remotes/origin/<branch> exists, and the repository
     serves fetches of any SHA and accepts pushes, since the harness redirects `remote` here.
+    With `test_modules`, those are the clone's only test modules (its helpers all stay), so a
+    workflow's `pytest` step runs just them.
     """
     dest.mkdir(parents=True, exist_ok=True)
-    for relative in _snapshot_files(src_repo):
+    files = _snapshot_files(src_repo)
+    if test_modules is not None:
+        missing = set(test_modules) - set(files)
+        if missing:
+            raise ValueError(f"no such test module to keep in the clone: {sorted(missing)}")
+        files = [f for f in files if not is_test_module(f) or f in test_modules]
+    for relative in files:
         source = src_repo / relative
         if not source.exists() and not source.is_symlink():
             continue

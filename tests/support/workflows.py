@@ -39,6 +39,9 @@ PR_STEPS = ("Install", "Lint", "Tests", "Train and compare", "Report", "Upload r
 RUN_TIMEOUT = 600
 # The plug-in's package is importable the way a team's installed package would be.
 PLUGIN_ENV = {"PYTHONPATH": "tests"}
+# The tests of the plug-in contract: the one module a scenario's clone keeps when its PR runs
+# need the `tests` step to judge the plug-in, not to repeat the whole fast suite.
+CONTRACT_TESTS = "tests/mlgate/test_model_contract.py"
 
 
 @dataclass
