@@ -59,7 +59,7 @@ def repo_clone(request: pytest.FixtureRequest, tmp_path: Path, project_root: Pat
 
     A test marked `clone_tests(*modules)` gets only those test modules in the clone: its
     pull-request runs then test the plug-in contract rather than repeat the whole fast suite,
-    which .ci/run runs itself and the scenarios left unmarked run inside act.
+    which .ci/run runs itself.
     """
     marker = request.node.get_closest_marker("clone_tests")
     modules = marker.args if marker else None

@@ -9,7 +9,7 @@ confusion matrix beside the champion's, and its promotion follows its report's v
 
 Expectations come from the reports the runs uploaded and from MLflow, not from fixed numbers.
 The PR runs' `tests` step runs the plug-in contract tests, the only test module in the clone
-(`clone_tests`; tests/e2e/test_workflows.py runs the whole fast suite inside a workflow).
+(`clone_tests`), as in tests/e2e/test_workflows.py.
 """
 
 from __future__ import annotations

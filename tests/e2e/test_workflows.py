@@ -17,11 +17,11 @@ model and after the example is deleted. `alpha` is the adopter's own Lasso's.
    MLflow, and the comment says where it failed.
 
 Expectations come from the reports the runs uploaded and from MLflow, not from fixed numbers.
-Each PR run's `tests` step is the real `pytest -m "not slow"` of its clone. The two-credential
-scenario's clone holds the whole test tree, so the project's fast suite passes inside the
-workflow; the others keep only the plug-in contract tests (`clone_tests`), which is what they
-judge, rather than repeat that suite in every run. integration.yml, which runs this file, is
-never run here.
+Each PR run's `tests` step is the real `pytest -m "not slow"` of its clone, whose only test
+module is the plug-in contract's (`clone_tests`): that is what the scenarios judge, and the
+whole fast suite would only repeat itself in every run. That suite runs in .ci/run itself and,
+after the example is removed, in a clean clone (tests/e2e/test_adopt_page.py).
+integration.yml, which runs this file, is never run here.
 """
 
 from __future__ import annotations
@@ -375,6 +375,7 @@ def team_repository(act_session: ActSession, team_server: TeamServer) -> Iterato
         world.print_timings()
 
 
+@pytest.mark.clone_tests(CONTRACT_TESTS)
 def test_two_credentials_pr_registers_and_only_promotion_moves_production(
     team_repository: Repository, monkeypatch: pytest.MonkeyPatch
 ) -> None:
