@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,7 @@ from support.act import (
     is_test_module,
     make_repo_clone,
     merge_branch,
+    snapshot_files,
     switch,
 )
 
@@ -186,18 +186,13 @@ def _sha_of(folder: str) -> str:
     return next(uses.split("@")[1] for uses, name in PINNED_ACTIONS.items() if name == folder)
 
 
-def _tracked(repo: Path) -> set[str]:
-    listing = subprocess.run(
-        ["git", "ls-files", "-z"], cwd=repo, capture_output=True, check=True
-    ).stdout.decode()
-    return {name for name in listing.split("\0") if name}
-
-
 def test_a_clone_keeps_only_the_named_test_modules_and_every_helper(tmp_path: Path) -> None:
     """`clone_tests` leaves out the other test modules, never a helper, conftest or source."""
-    full = _tracked(make_repo_clone(PROJECT_ROOT, tmp_path / "full"))
+    full = set(snapshot_files(make_repo_clone(PROJECT_ROOT, tmp_path / "full")))
     kept = "tests/mlgate/test_model_contract.py"
-    lean = _tracked(make_repo_clone(PROJECT_ROOT, tmp_path / "lean", test_modules=[kept]))
+    lean = set(
+        snapshot_files(make_repo_clone(PROJECT_ROOT, tmp_path / "lean", test_modules=[kept]))
+    )
     assert {f for f in lean if is_test_module(f)} == {kept}
     dropped = full - lean
     assert dropped, "the full clone has other test modules"

@@ -53,6 +53,9 @@ from support.workflows import (
     verdict_line,
 )
 
+# Every scenario's clone keeps only the contract tests (see the module docstring).
+pytestmark = pytest.mark.clone_tests(CONTRACT_TESTS)
+
 MODEL_TABLE = "tool.mlgate.model"
 
 # PR #2's two pushes. v1 (PR #1) keeps the configured alpha; on the bundled data a much larger
@@ -130,7 +133,6 @@ def signed_text(value: float) -> str:
 # --------------------------------------------------------------------------- scenarios
 
 
-@pytest.mark.clone_tests(CONTRACT_TESTS)
 def test_pull_requests_report_promote_and_stay_idempotent(repository: Repository) -> None:
     """PR #1 becomes the first champion; PR #2 keeps one updated comment and is promoted exactly
     when its final report says so; re-running that promotion changes nothing; PR #4, a worse
@@ -305,7 +307,6 @@ def test_pull_requests_report_promote_and_stay_idempotent(repository: Repository
     assert f"{model}@{alias} stays v{reigning}" in summary
 
 
-@pytest.mark.clone_tests(CONTRACT_TESTS)
 def test_broken_cleaning_stops_the_pull_request_at_tests(repository: Repository) -> None:
     """e. PR #3 breaks the plug-in's data cleaning: act fails at `tests`, MLflow gets nothing,
     and the comment says where the run failed."""
@@ -375,7 +376,6 @@ def team_repository(act_session: ActSession, team_server: TeamServer) -> Iterato
         world.print_timings()
 
 
-@pytest.mark.clone_tests(CONTRACT_TESTS)
 def test_two_credentials_pr_registers_and_only_promotion_moves_production(
     team_repository: Repository, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -291,7 +291,7 @@ def repo_full_name(remote: str) -> str:
     return f"{match.group(1)}/{match.group(2)}"
 
 
-def _snapshot_files(src_repo: Path) -> list[str]:
+def snapshot_files(src_repo: Path) -> list[str]:
     """Tracked and untracked, non-ignored files of a working tree (what is on disk)."""
     listing = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
@@ -325,7 +325,7 @@ def make_repo_clone(
     workflow's `pytest` step runs just them.
     """
     dest.mkdir(parents=True, exist_ok=True)
-    files = _snapshot_files(src_repo)
+    files = snapshot_files(src_repo)
     if test_modules is not None:
         missing = set(test_modules) - set(files)
         if missing:
