@@ -7,6 +7,7 @@ used by `tests/green_taxi/` only; the lifecycle tests use `support.diabetes`.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -32,6 +33,20 @@ sys.dont_write_bytecode = False
 
 def pytest_configure(config: pytest.Config) -> None:
     waits.bind(config)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Exempt what lives the whole run (MLflow, scikit-learn, pandas and the collected tests)
+    from the cyclic garbage collector: its full passes otherwise walk those few hundred thousand
+    objects again and again while the tests run."""
+    gc.freeze()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """A process that imported the ML stack spends about a second collecting its garbage on
+    the way out; what the tests left is not worth that (each worker pays it)."""
+    gc.freeze()
 
 
 @pytest.hookimpl(optionalhook=True)
