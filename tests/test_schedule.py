@@ -4,11 +4,12 @@ once, and the other modules still stay whole on one worker."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-from support.schedule import ScenariosFirst, is_scenario
+from support.schedule import LONG_MODULES, SCENARIO_MODULES, ScenariosFirst, is_scenario
 
 SCENARIOS = [
     *(f"tests/e2e/test_workflows.py::test_scenario_{i}" for i in range(3)),
@@ -28,6 +29,7 @@ class Worker:
         self.gateway = SimpleNamespace(id=name)
         self.queue: list[int] = []
         self.ran: list[str] = []
+        self.rounds: list[int] = []  # the round each test of `ran` ran in
         self.shutting_down = False
 
     def send_runtest_some(self, indices: list[int]) -> None:
@@ -52,13 +54,14 @@ def run(collection: list[str], *, reorder: bool = True) -> list[Worker]:
         scheduler.add_node(worker)  # type: ignore[arg-type]
         scheduler.add_node_collection(worker, collection)  # type: ignore[arg-type]
     scheduler.schedule()
-    for _ in range(10 * len(collection)):  # each round runs a test on every worker that can
+    for round_ in range(10 * len(collection)):  # each round runs a test on every worker that can
         ready = [w for w in workers if w.can_run()]
         if not ready:
             break
         for worker in ready:
             index = worker.queue.pop(0)
             worker.ran.append(collection[index])
+            worker.rounds.append(round_)
             scheduler.mark_test_complete(worker, index)  # type: ignore[arg-type]
     assert all(not w.queue for w in workers), "a worker waits for a next test that never comes"
     return workers
@@ -94,3 +97,39 @@ def test_only_the_act_modules_tests_are_scenarios() -> None:
     assert all(is_scenario(t) for t in SCENARIOS)
     assert not any(is_scenario(t) for t in OTHERS)
     assert not is_scenario("tests/e2e/test_workflows.py")
+
+
+def test_long_modules_follow_the_scenarios_and_the_small_modules_come_last() -> None:
+    """A module of a few long tests goes out before modules of many short ones, so no worker
+    ends the run alone on it; it never takes the small follower's place behind a scenario."""
+    long_first, long_second = LONG_MODULES[:2]
+    longs = [f"{long_second}::test_race_{i}" for i in range(2)] + [f"{long_first}::test_once"]
+    small = [f"tests/mlgate/test_unit_{m}.py::test_{i}" for m in range(4) for i in range(3)]
+    collection = [*OTHERS, *small, *longs, *SCENARIOS]
+    workers = run(collection)
+    assert sorted(t for w in workers for t in w.ran) == sorted(collection)
+    for worker in workers:
+        assert not any(t in longs for t in worker.ran[:2]), worker.ran
+    started: dict[str, int] = {}
+    for worker in workers:
+        for test, round_ in zip(worker.ran, worker.rounds, strict=True):
+            module = test.split("::")[0]
+            started[module] = min(started.get(module, round_), round_)
+    followers = {  # what a worker busy with a scenario was sent to follow it
+        after.split("::")[0]
+        for w in workers
+        for before, after in zip(w.ran, w.ran[1:], strict=False)
+        if is_scenario(before) and not is_scenario(after)
+    }
+    ordinary = set(started) - set(SCENARIO_MODULES) - {long_first, long_second} - followers
+    assert ordinary, started
+    for module in ordinary:
+        assert started[long_first] <= started[module], (module, started)
+        assert started[long_second] <= started[module], (module, started)
+    assert started[long_first] <= started[long_second]
+
+
+def test_every_listed_module_exists() -> None:
+    root = Path(__file__).resolve().parents[1]
+    for module in (*SCENARIO_MODULES, *LONG_MODULES):
+        assert (root / module).is_file(), module

@@ -9,6 +9,11 @@ worker busy with a long scenario could be sent another one the other worker was 
 Here each scenario is its own unit (they share no module-scoped fixture) and the scenarios go
 out before anything else. A worker starts a test only once it knows the next one (or that
 there is none), so one busy with a scenario is sent the smallest other unit to follow it.
+
+Plain loadscope also sends a module of a few long tests late, behind modules of many short
+ones, so a run used to end with one worker alone on minutes of PostgreSQL races or benchmark
+runs. The modules that take minutes (`LONG_MODULES`, read off `pytest --durations` of a whole
+run) go out right after the scenarios, longest first; a wrong or stale entry only reorders.
 """
 
 from __future__ import annotations
@@ -21,7 +26,22 @@ SCENARIO_MODULES = (
     "tests/e2e/test_workflows.py",
     "tests/e2e/test_classifier_workflows.py",
     "tests/e2e/test_monitor_workflow.py",
+    "tests/e2e/test_tune_workflow.py",
     "tests/e2e/test_adopt_page.py",
+    "tests/scripts/test_bench_comment_wait.py",
+)
+
+# The longest other modules, longest first (each took 1.5-6 minutes of a whole run).
+LONG_MODULES = (
+    "tests/mlgate/registry/test_promotion.py",
+    "tests/mlgate/registry/test_team_server.py",
+    "tests/mlgate/tracking/test_faults.py",
+    "tests/docs/test_doc_commands.py",
+    "tests/scripts/test_benchmark_predict.py",
+    "tests/mlgate/spark/test_spark_monitor.py",
+    "tests/mlgate/tuning/test_tune_job.py",
+    "tests/mlgate/registry/test_champion_commands.py",
+    "tests/mlgate/spark/test_spark_predict.py",
 )
 
 
@@ -30,14 +50,24 @@ def is_scenario(nodeid: str) -> bool:
     return "::" in nodeid and nodeid.split("::", 1)[0] in SCENARIO_MODULES
 
 
+def _long_rank(scope: str) -> int | None:
+    """Where the unit's module stands among the long ones (None: not one of them)."""
+    module = scope.split("::", 1)[0]
+    return LONG_MODULES.index(module) if module in LONG_MODULES else None
+
+
 class ScenariosFirst(LoadScopeScheduling):
-    """loadscope, except that each act scenario is a unit of its own, sent first and apart."""
+    """loadscope, except that each act scenario is a unit of its own, sent first and apart,
+    and the long modules follow them."""
 
     def _split_scope(self, nodeid: str) -> str:
         return nodeid if is_scenario(nodeid) else super()._split_scope(nodeid)
 
     def _assign_work_unit(self, node: WorkerController) -> None:
         first = next((scope for scope in self.workqueue if is_scenario(scope)), None)
+        if first is None:
+            ranked = [(r, s) for s in self.workqueue if (r := _long_rank(s)) is not None]
+            first = min(ranked)[1] if ranked else None
         if first is not None:
             self.workqueue.move_to_end(first, last=False)
         super()._assign_work_unit(node)
@@ -50,8 +80,11 @@ class ScenariosFirst(LoadScopeScheduling):
             return
         if self._pending_of(work) >= 2:
             return  # it knows what follows its scenario
-        smallest = next((s for s in reversed(self.workqueue) if not is_scenario(s)), None)
-        if smallest is None:  # only scenarios are left: the next one follows
+        smallest = next(
+            (s for s in reversed(self.workqueue) if not is_scenario(s) and _long_rank(s) is None),
+            None,
+        )
+        if smallest is None:  # only scenarios and long modules are left: the next one follows
             super()._reschedule(node)
             return
         self.workqueue.move_to_end(smallest, last=False)
