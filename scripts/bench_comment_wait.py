@@ -58,6 +58,7 @@ PR_WORKFLOW = ".github/workflows/pr.yml"
 COMMENT_WORKFLOW = ".github/workflows/pr-comment.yml"
 RUN_TIMEOUT_S = 900
 MAX_RUNS = 10
+STEP_COLUMN = 58  # a step name is cut to this width in the report
 
 
 @dataclass(frozen=True)
@@ -168,10 +169,11 @@ def once(
 
 
 def report(steps: list[Step], pr_s: float, comment_s: float) -> None:
-    print(f"\n{'workflow':<15} {'step':<58} {'kind':<8} {'seconds':>8}")
+    print(f"\n{'workflow':<15} {'step':<{STEP_COLUMN}} {'kind':<8} {'seconds':>8}")
     for step in steps:
         kind = "ours" if step.ours else "set-up"
-        print(f"{step.workflow:<15} {step.name[:58]:<58} {kind:<8} {step.seconds:8.1f}")
+        name = step.name[:STEP_COLUMN]
+        print(f"{step.workflow:<15} {name:<{STEP_COLUMN}} {kind:<8} {step.seconds:8.1f}")
     ours = sum(s.seconds for s in steps if s.ours)
     total = pr_s + comment_s
     print(f"\npr.yml run {pr_s:.1f} s, pr-comment.yml run {comment_s:.1f} s")

@@ -32,3 +32,8 @@ def render_comments() -> ModuleType:
 @pytest.fixture(scope="session")
 def calibrate_classifier_monitor() -> ModuleType:
     return _load("calibrate_classifier_monitor")
+
+
+@pytest.fixture(scope="session")
+def bench_comment_wait() -> ModuleType:
+    return _load("bench_comment_wait")

