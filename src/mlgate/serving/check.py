@@ -260,20 +260,24 @@ def requirements_check(
     `mlflow.models.predict` runs in a child process of its own so that its installer output
     can be kept, and the line that says why it failed can be quoted. uv reuses the interpreter
     that trained the model (no Python downloads) and installs the packages from PyPI (or the
-    index `UV_INDEX_URL` names).
+    index `UV_INDEX_URL` names). It never byte-compiles the whole environment
+    (`UV_COMPILE_BYTECODE`, which a CI may export for its own install): one prediction
+    imports a small part of what it installs.
     """
     import sys
     import tempfile
 
     from mlgate.serving.server import scrubbed_env
 
+    env = {k: v for k, v in scrubbed_env().items() if k != "UV_COMPILE_BYTECODE"}
+    env["UV_PYTHON_DOWNLOADS"] = "never"
     progress.say("serving check: installing the logged requirements into a clean environment")
     with tempfile.TemporaryDirectory() as folder:
         request = Path(folder) / "input.json"
         request.write_bytes(split_body(frame))
         done = run_with_progress(
             [sys.executable, "-c", _CLEAN_PREDICT, str(model_dir), str(request)],
-            env={**scrubbed_env(), "UV_PYTHON_DOWNLOADS": "never"},
+            env=env,
             timeout_s=timeout_s,
             what="installing the logged requirements into a clean environment",
         )

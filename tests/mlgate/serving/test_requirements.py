@@ -5,6 +5,9 @@ the code paths fails it."""
 from __future__ import annotations
 
 import importlib
+import os
+import shlex
+import shutil
 import sys
 import textwrap
 from pathlib import Path
@@ -46,11 +49,37 @@ def log_model(tmp_path_factory: pytest.TempPathFactory):
     return log
 
 
-def test_complete_requirements_install_and_predict(log_model) -> None:
+def _recording_uv(folder: Path) -> Path:
+    """A `uv` first on PATH that notes whether each call sees UV_COMPILE_BYTECODE, then runs
+    the real uv."""
+    real = shutil.which("uv")
+    assert real, "uv is not on PATH"
+    log = folder / "uv-calls"
+    shim = folder / "bin" / "uv"
+    shim.parent.mkdir()
+    shim.write_text(
+        f'#!/bin/sh\necho "$1 ${{UV_COMPILE_BYTECODE-unset}}" >> {shlex.quote(str(log))}\n'
+        f'exec {shlex.quote(real)} "$@"\n'
+    )
+    shim.chmod(0o755)
+    return log
+
+
+def test_complete_requirements_install_and_predict(
+    log_model, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A CI that exports UV_COMPILE_BYTECODE for its own install must not have the whole clean
+    # environment compiled for one prediction (it nearly doubled the check's time).
+    log = _recording_uv(tmp_path)
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("UV_COMPILE_BYTECODE", "1")
     model_dir, rows = log_model(ALL)
     check = requirements_check(model_dir, rows)
     assert check.passed, check.detail
     assert "clean uv environment" in check.detail
+    calls = log.read_text().splitlines()
+    assert any(call.startswith("pip ") for call in calls), calls
+    assert all(call.endswith(" unset") for call in calls), calls
 
 
 def test_a_module_shipped_nowhere_fails_the_check(
