@@ -11,7 +11,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from mlgate.cli import EXIT_SERVING_FAILED
+from mlgate.errors import EXIT_SERVING_FAILED
 from mlgate.report.document import load_report
 from support.project import Project
 

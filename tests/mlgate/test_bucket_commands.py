@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlgate.cli import EXIT_DRIFT
+from mlgate.errors import EXIT_DRIFT
 from mlgate.monitoring.document import load_monitoring
 from mlgate.report.document import load_report
 from mlgate.storage import TAG_ETAG, TAG_VERSION_ID

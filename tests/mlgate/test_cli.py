@@ -429,10 +429,10 @@ def test_unknown_setting_is_one_line_naming_it(
 
 def test_candidate_takes_every_train_flag() -> None:
     """`candidate` is what the PR workflow runs instead of `train`: the same flags must parse."""
-    from mlgate.cli import _parser
+    from mlgate.arguments import build_parser
 
     def flags(name: str) -> set[str]:
-        sub = next(a for a in _parser()._actions if hasattr(a, "choices") and a.choices)
+        sub = next(a for a in build_parser()._actions if hasattr(a, "choices") and a.choices)
         return {opt for action in sub.choices[name]._actions for opt in action.option_strings}
 
     assert flags("train") <= flags("candidate")

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from mlgate.cli import COMMANDS, _parser, main
+from mlgate.arguments import build_parser
+from mlgate.cli import COMMANDS, main
 from support.github_api import FakeGitHub
 from support.project import Project
 from support.stores import sqlite_store
@@ -81,7 +82,7 @@ def test_promote_with_nothing_to_promote_is_a_usage_error(
 
 
 def _help_lines() -> dict[str, str]:
-    commands = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
+    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
     return {action.dest: action.help for action in commands._choices_actions}
 
 

@@ -67,9 +67,9 @@ def test_the_patterns_catch_what_they_name(word: str, line: str) -> None:
 def test_the_help_text_is_neutral() -> None:
     import argparse
 
-    from mlgate.cli import _parser
+    from mlgate.arguments import build_parser
 
-    parser = _parser()
+    parser = build_parser()
     texts = [parser.format_help()]
     for action in parser._actions:  # each subcommand's own help
         if isinstance(action, argparse._SubParsersAction):

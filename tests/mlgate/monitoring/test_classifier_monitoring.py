@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from mlgate import tasks
-from mlgate.cli import EXIT_DRIFT
+from mlgate.errors import EXIT_DRIFT
 from mlgate.monitoring.document import MonitoringReport, load_monitoring
 from support import classifiers
 from support.project import Project

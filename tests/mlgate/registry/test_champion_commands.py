@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlgate.cli import EXIT_DRIFT
+from mlgate.errors import EXIT_DRIFT
 from mlgate.monitoring.document import load_monitoring
 from mlgate.registry import versions as registry
 from support.docs import shell_block

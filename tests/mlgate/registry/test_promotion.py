@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from mlgate.cli import EXIT_GATE_FAILED, EXIT_NO_CANDIDATE
+from mlgate.errors import EXIT_GATE_FAILED, EXIT_NO_CANDIDATE
 from mlgate.registry import lock
 from mlgate.registry import versions as registry
 from mlgate.report.document import load_report

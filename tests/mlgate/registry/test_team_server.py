@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from mlgate.cli import EXIT_GATE_FAILED
+from mlgate.errors import EXIT_GATE_FAILED
 from mlgate.registry import lock
 from mlgate.registry import versions as registry
 from mlgate.registry.promotion import TAG_CANDIDATE

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from mlgate import cli
+from mlgate.commands import candidate
 
 ENABLED = """
 [tool.mlgate.tuning]
@@ -28,8 +29,8 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
         return command
 
-    monkeypatch.setattr(cli, "cmd_train", record("train"))
-    monkeypatch.setattr(cli, "cmd_tune", record("tune"))
+    monkeypatch.setattr(candidate, "cmd_train", record("train"))
+    monkeypatch.setattr(candidate, "cmd_tune", record("tune"))
     return made
 
 
