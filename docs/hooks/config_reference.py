@@ -23,7 +23,7 @@ PAGE = "configuration.md"
 INTRO = """# Configuration reference
 
 All settings live in one table, `[tool.mlgate]` in `pyproject.toml`, validated by
-`src/mlgate/config.py` before a command does any work. **Unknown keys are errors**, as are
+`src/mlgate/config/` before a command does any work. **Unknown keys are errors**, as are
 values of the wrong type or outside their range: the command exits 1 with one line naming the
 file and the setting, e.g. `pyproject.toml: [tool.mlgate] gate.relative_tolerance: Input
 should be less than 1`. Paths are relative to the file the table is in. A command's
