@@ -15,7 +15,7 @@ from mlgate.contract import Dataset
 from mlgate.serving.check import download
 from mlgate.serving.server import ScoringServer
 from mlgate.train import estimator
-from mlgate.train.job import _pip_requirements
+from mlgate.train.records import pip_requirements
 from support.stores import sqlite_store
 from support.taxi_records import GARBAGE, INPUTS
 
@@ -44,7 +44,7 @@ def served(tmp_path_factory: pytest.TempPathFactory):
             name="model",
             signature=plugin.signature(data, pipeline.predict(data.features.head(100))),
             input_example=plugin.input_example(data),
-            pip_requirements=_pip_requirements(),
+            pip_requirements=pip_requirements(),
             code_paths=estimator.code_paths(trusted),
             skops_trusted_types=trusted,
         )

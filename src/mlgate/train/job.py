@@ -12,46 +12,36 @@ not registered.
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlgate import progress, tasks
 from mlgate.config import Settings
-from mlgate.contract import Dataset, ModelPlugin
 from mlgate.datafile import load_located
-from mlgate.errors import UserError
 from mlgate.registry import versions as registry
 from mlgate.report.document import (
-    GREATER_IS_BETTER,
     Candidate,
     Champion,
     Comparison,
-    DatasetInfo,
-    Delta,
-    HistoryPoint,
-    Lineage,
     Links,
-    ModelInfo,
     Report,
     Serving,
     Status,
     Tuning,
 )
 from mlgate.serving.check import Options, WarmServers, serve_check
-from mlgate.storage import Location, Origin, dataset_source, input_tags, shown
+from mlgate.storage import Location
 from mlgate.tracking import connection as tracking
 from mlgate.tracking.lineage import collect
 from mlgate.tracking.newstore import Creation
 from mlgate.tracking.runs import tracked_run
 from mlgate.tracking.store import Store, choose_store
 from mlgate.tracking.store import ephemeral as _ephemeral
-from mlgate.train import estimator, evaluation, libraries
+from mlgate.train import compare, estimator, evaluation, libraries, records
+from mlgate.train.fitting import first_line, fit_within
 from mlgate.train.gate import decide
 from mlgate.train.signals import TERMINATED_EXIT, Termination, terminable
 
@@ -60,9 +50,6 @@ if TYPE_CHECKING:
     from mlflow.entities.model_registry import ModelVersion
 
     from mlgate.report.outputs import ReportOutputs
-    from mlgate.tasks.base import Task
-
-SERVING_PACKAGES = ("mlflow", "scikit-learn", "pandas", "numpy", "scipy", "cloudpickle")
 
 
 @contextmanager
@@ -195,10 +182,10 @@ def _train(
         client, retries, experiment_id=experiment_id, parent_run_id=parent_run_id
     ) as run:
         run_id = run.info.run_id
-        mlflow.set_tags(_lineage_tags(lineage))
+        mlflow.set_tags(records.lineage_tags(lineage))
         progress.say(f"fitting {model_config.estimator} on {train_data.rows:,} rows…")
         with _timed(timings, "fit"):
-            _fit_within(
+            fit_within(
                 pipeline, train_data, task.fit_target(train_data), model_config.max_fit_seconds
             )
         used_params = {
@@ -206,8 +193,8 @@ def _train(
             **estimator.logged_params(pipeline),
             **task.params(model_config.decision_threshold),
         }
-        mlflow.log_params({k: _param(v) for k, v in used_params.items()})
-        datasets = _log_datasets(
+        mlflow.log_params({k: records.param_text(v) for k, v in used_params.items()})
+        datasets = records.log_datasets(
             (train_data, train_origin), (val_data, val_origin), settings.root, plugin
         )
         progress.say("logging model…")
@@ -220,7 +207,7 @@ def _train(
                     train_data, task.outputs(pipeline, train_data.features.head(100))
                 ),
                 input_example=plugin.input_example(val_data),
-                pip_requirements=[*_pip_requirements(), *libraries.requirements(trusted)],
+                pip_requirements=[*records.pip_requirements(), *libraries.requirements(trusted)],
                 code_paths=estimator.code_paths(trusted) or None,
                 skops_trusted_types=trusted,
                 pyfunc_predict_fn=task.predict_fn,
@@ -251,7 +238,7 @@ def _train(
         with _timed(timings, "compare"):
             champ = None
             if store.skipped_reason is None:
-                champ = _champion(client, settings, val_data, task)
+                champ = compare.champion(client, settings, val_data, task)
             comparable = champ is not None and champ.comparable
             gate = decide(
                 settings.gate,
@@ -260,7 +247,7 @@ def _train(
                 f"champion v{champ.version}" if champ else "the champion",
                 plugin.target.unit,
             )
-            history = _history(client, settings) if store.skipped_reason is None else []
+            history = compare.history(client, settings) if store.skipped_reason is None else []
         mlflow.set_tags({"gate.passed": str(gate.passed).lower(), "gate.baseline": gate.baseline})
         serving = None
         if settings.serving.check or check_requirements:
@@ -282,14 +269,14 @@ def _train(
                 generated_at=registry.now(),
                 experiment=settings.experiment,
                 registered_model=name,
-                model=_model_info(plugin),
+                model=records.model_info(plugin),
                 tracking_uri=tracking.display_uri(store.uri),
                 candidate=Candidate(
                     run_id=run_id,
                     model_uri=info.model_uri,
                     version=str(version.version) if version else None,
                     estimator=model_config.estimator,
-                    params={k: _scalar(v) for k, v in used_params.items()},
+                    params={k: records.scalar(v) for k, v in used_params.items()},
                     metrics=candidate_metrics,
                     model_size_bytes=size,
                     latency=lat,
@@ -299,7 +286,7 @@ def _train(
                 comparison=Comparison(
                     performed=store.skipped_reason is None, skipped_reason=store.skipped_reason
                 ),
-                deltas=_deltas(candidate_metrics, champ.metrics) if comparable else {},
+                deltas=compare.deltas(candidate_metrics, champ.metrics) if comparable else {},
                 gate=gate,
                 data=datasets,
                 timings_s=timings,
@@ -325,11 +312,11 @@ def _train(
         if outputs is not None:
             outputs.rehearse(build(None))
         tags = {
-            **_lineage_tags(lineage),
-            **_data_tags(datasets),
+            **records.lineage_tags(lineage),
+            **records.data_tags(datasets),
             "gate.passed": str(gate.passed).lower(),
             "gate.baseline": gate.baseline,
-            f"gate.{gate.metric}": _tag_value(candidate_metrics.get(gate.metric)),
+            f"gate.{gate.metric}": records.tag_value(candidate_metrics.get(gate.metric)),
             "gate.reasons": "; ".join(gate.reasons)[:4000],
             **({"serving.passed": "true"} if serving is not None else {}),
         }
@@ -357,52 +344,13 @@ def _train(
     return report
 
 
-def _fit_within(pipeline: Any, data: Dataset, target: Any, seconds: float) -> None:
-    """Fit in a worker thread and wait at most `seconds` for it.
-
-    A fit that never converges (say `tol=0` with a huge `max_iter`) cannot be interrupted
-    from inside scikit-learn; past the budget the job fails (the run is marked FAILED) and the
-    daemon thread ends with the process.
-    """
-    failure: list[BaseException] = []
-
-    def fit() -> None:
-        try:
-            pipeline.fit(data.features, target)
-        except BaseException as exc:  # handed to the waiting thread
-            failure.append(exc)
-
-    worker = threading.Thread(target=fit, name="mlgate-fit", daemon=True)
-    deadline = time.monotonic() + seconds
-    worker.start()
-    while worker.is_alive():
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise UserError(
-                f"model.max_fit_seconds: the fit did not finish within {seconds:g} s; it was "
-                "stopped and nothing was registered (raise [model] max_fit_seconds, or give "
-                "the estimator fewer iterations)"
-            )
-        worker.join(min(left, 0.25))  # short waits, so SIGTERM is handled promptly
-    if failure:
-        exc = failure[0]
-        if isinstance(exc, TypeError | ValueError | OverflowError):
-            raise UserError(f"model.params: {_first_line(exc)}") from None
-        raise exc
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
 def _unregister(client: MlflowClient, name: str, version: str) -> None:
     """Take back a version whose report could not be written (or whose job was terminated)."""
     try:
         client.delete_model_version(name, version)
         progress.say(f"version {version} of {name} was taken back: the job did not complete")
     except Exception as exc:
-        progress.say(f"version {version} of {name} could not be taken back: {_first_line(exc)}")
+        progress.say(f"version {version} of {name} could not be taken back: {first_line(exc)}")
 
 
 def _import_ahead() -> None:
@@ -422,7 +370,7 @@ def _import_ahead() -> None:
 
     check = getattr(requirements_utils, "warn_dependency_requirement_mismatches", None)
     if check is not None:
-        check(_pip_requirements())
+        check(records.pip_requirements())
 
 
 def _serving_options(settings: Settings, check_requirements: bool) -> Options:
@@ -462,165 +410,3 @@ def _experiment(client: MlflowClient, name: str, artifact_location: str | None) 
     if existing is not None:
         return existing.experiment_id
     return client.create_experiment(name, artifact_location=artifact_location)
-
-
-def _lineage_tags(lineage: Lineage) -> dict[str, str]:
-    values = lineage.model_dump(exclude_none=True)
-    return {
-        key: str(value).lower() if isinstance(value, bool) else str(value)
-        for key, value in values.items()
-    }
-
-
-def _model_info(plugin: ModelPlugin) -> ModelInfo:
-    target = plugin.target
-    return ModelInfo(
-        title=plugin.title, target=target.name, target_label=target.label, unit=target.unit
-    )
-
-
-def _log_datasets(
-    train: tuple[Dataset, Origin | None],
-    validation: tuple[Dataset, Origin | None],
-    root: Path,
-    plugin: ModelPlugin,
-) -> list[DatasetInfo]:
-    """Both datasets as MLflow run inputs (source, digest; an object's version or ETag as
-    input tags), and as the report's data section."""
-    import mlflow
-
-    infos = []
-    datasets, contexts, tags = [], [], []
-    for role, context, (loaded, origin) in (
-        ("train", "training", train),
-        ("validation", "validation", validation),
-    ):
-        dataset = mlflow.data.from_pandas(
-            loaded.frame,
-            source=dataset_source(loaded.path),
-            name=loaded.path.name,
-            targets=plugin.target.name,
-        )
-        datasets.append(dataset)
-        contexts.append(context)
-        tags.append(input_tags(origin))
-        infos.append(
-            DatasetInfo(
-                role=role,
-                path=shown(loaded.path, root),
-                rows_raw=loaded.rows_raw,
-                rows=loaded.rows,
-                digest=dataset.digest,
-                version_id=origin.version_id if origin else None,
-                etag=origin.etag if origin else None,
-            )
-        )
-    # One store call for both.
-    mlflow.log_inputs(datasets=datasets, contexts=contexts, tags_list=tags)
-    return infos
-
-
-def _data_tags(datasets: list[DatasetInfo]) -> dict[str, str]:
-    """The version's data lineage: each dataset's digest, and where an object was read, its
-    URI and version id or ETag."""
-    tags = {}
-    for info in datasets:
-        tags[f"data.{info.role}.digest"] = info.digest
-        if "://" in info.path:
-            tags[f"data.{info.role}.uri"] = info.path
-        for key in ("version_id", "etag"):
-            value = getattr(info, key)
-            if value:
-                tags[f"data.{info.role}.{key}"] = value
-    return tags
-
-
-def _champion(
-    client: MlflowClient, settings: Settings, val_data: Dataset, task: Task
-) -> Champion | None:
-    """The champion scored on the candidate's validation data, or why it could not be."""
-    name, alias = settings.production, settings.tracking.champion_alias
-    current = registry.champion(client, name, alias)
-    if current is None:
-        progress.say("no champion yet")
-        return None
-    progress.say(f"scoring champion v{current.version}…")
-    run = client.get_run(current.run_id) if current.run_id else None
-    recorded = dict(run.data.metrics) if run else {}
-    params = dict(run.data.params) if run else {}
-    common = {
-        "version": str(current.version),
-        "run_id": current.run_id,
-        "estimator": params.get("estimator"),
-        "params": params,
-        "recorded_metrics": {k: v for k, v in recorded.items() if k in task.metric_names},
-        "data_digests": {
-            role: current.tags[f"data.{role}.digest"]
-            for role in ("train", "validation")
-            if f"data.{role}.digest" in current.tags
-        },
-    }
-    try:
-        model, size = evaluation.load_served(f"models:/{name}@{alias}")
-        scored, breakdown = evaluation.evaluate(task, model, val_data, prefix="champion_")
-    except evaluation.NotComparableError as exc:
-        return Champion(comparable=False, not_comparable_reason=str(exc), **common)
-    # Measured like the candidate's, on the same rows, so the comment can set them side by side.
-    config = settings.report
-    lat = evaluation.latency(model, val_data.features, config.latency_batch, config.latency_repeats)
-    return Champion(
-        comparable=True,
-        metrics=scored,
-        model_size_bytes=size,
-        latency=lat,
-        breakdown=breakdown,
-        **common,
-    )
-
-
-def _history(client: MlflowClient, settings: Settings) -> list[HistoryPoint]:
-    metric = settings.gate.metric
-    points = []
-    for version in registry.recent_champions(client, settings.production, settings.report.history):
-        value = client.get_run(version.run_id).data.metrics.get(metric) if version.run_id else None
-        if value is not None:
-            points.append(
-                HistoryPoint(version=str(version.version), value=value, label=f"v{version.version}")
-            )
-    return points
-
-
-def _deltas(candidate: dict[str, float], champion: dict[str, float]) -> dict[str, Delta]:
-    deltas = {}
-    for key, mine in candidate.items():
-        if key not in champion:
-            continue
-        theirs = champion[key]
-        diff = mine - theirs
-        better = None if diff == 0 else (diff > 0) == GREATER_IS_BETTER.get(key, False)
-        deltas[key] = Delta(
-            candidate=mine,
-            champion=theirs,
-            absolute=diff,
-            relative=diff / abs(theirs) if theirs else None,
-            better=better,
-        )
-    return deltas
-
-
-def _pip_requirements() -> list[str]:
-    """Pinned to what trained the model; inferring them costs seconds per run."""
-    return [f"{name}=={importlib.metadata.version(name)}" for name in SERVING_PACKAGES]
-
-
-def _tag_value(value: float | None) -> str:
-    return f"{value if value is not None else float('nan'):.6g}"
-
-
-def _param(value: Any) -> str:
-    return "None" if value is None else str(value)
-
-
-def _scalar(value: Any) -> str | int | float | bool:
-    """A parameter as the report shows it, matching its logged form where MLflow stringifies."""
-    return value if isinstance(value, str | int | float | bool) else _param(value)

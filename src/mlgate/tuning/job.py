@@ -30,7 +30,7 @@ from mlgate.errors import UserError
 from mlgate.report.document import GREATER_IS_BETTER, Report, metric_label
 from mlgate.tracking import connection as tracking
 from mlgate.tracking.lineage import collect
-from mlgate.train import estimator
+from mlgate.train import estimator, records
 from mlgate.train import job as training
 from mlgate.train.estimator import STEP_SEPARATOR
 from mlgate.tuning import record, refit, search, space
@@ -182,7 +182,7 @@ def tune(
     shown = tracking.display_uri(storage) if storage else None
     study = search.open_study(config, storage_url=storage, name=name)
     if study.created:
-        lineage = training._lineage_tags(collect(settings.root, env))
+        lineage = records.lineage_tags(collect(settings.root, env))
         runs = StudyRuns.start(
             client,
             experiment_id,
