@@ -26,6 +26,8 @@ from mlgate.tuning import space, stop
 from mlgate.tuning.objective import FAIL_REASON, TrialFailedError
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     import optuna
     from optuna.trial import FrozenTrial
 
@@ -327,7 +329,7 @@ def _fail_orphans(study: Study, running: list[FrozenTrial]) -> int:
 
     failed = 0
     for trial in running:
-        why = _gone(trial.user_attrs.get(WORKER) or {})
+        why = _gone(trial.user_attrs.get(WORKER) or {}, trial.datetime_start)
         if why is None:
             continue
         try:
@@ -340,14 +342,21 @@ def _fail_orphans(study: Study, running: list[FrozenTrial]) -> int:
     return failed
 
 
-def _gone(worker: dict[str, Any]) -> str | None:
-    """Why the process running a trial is gone, or None while it may be alive."""
+def _gone(worker: dict[str, Any], started: datetime | None) -> str | None:
+    """Why the process running a trial is gone, or None while it may be alive.
+
+    A process marks its trial at once after claiming it; one killed in between left no mark,
+    so a trial claimed `STALE_S` ago and still unmarked is gone too.
+    """
     pid, beat = worker.get("pid"), worker.get("beat_at")
     if worker.get("machine") == machine() and isinstance(pid, int) and not children.alive(pid):
         return f"its process {pid} exited"
     if isinstance(beat, (int, float)) and time.time() - beat > STALE_S:
         where = f"{worker.get('machine')}:{pid}"
         return f"its process {where} sent no heartbeat for {time.time() - beat:.0f} s"
+    if not worker and started is not None and time.time() - started.timestamp() > STALE_S:
+        claimed = time.time() - started.timestamp()
+        return f"it was claimed {claimed:.0f} s ago by a process that never marked it (killed)"
     return None
 
 

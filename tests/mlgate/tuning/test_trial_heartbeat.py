@@ -79,3 +79,26 @@ def test_a_running_trial_beats_while_it_runs(
     assert search.run(shared, objective) == 3
     assert len(set(beats)) > 3, "the heartbeat moved while the trials ran"
     assert beats == sorted(beats)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("stale_s", "still_running"), [(0.0, 0), (search.STALE_S, 1)])
+def test_a_trial_claimed_by_a_process_killed_before_it_marked_it(
+    shared: search.Study, monkeypatch: pytest.MonkeyPatch, stale_s: float, still_running: int
+) -> None:
+    """A process killed between claiming a trial and marking it left no worker to check: the
+    trial is failed once it has been claimed `STALE_S`, not waited for until the wait ends."""
+    from optuna.trial import TrialState
+
+    trial = search.claim(shared)
+    assert trial is not None
+    assert search.WORKER not in shared.storage.get_trial(trial._trial_id).user_attrs
+    monkeypatch.setattr(search, "STALE_S", stale_s)
+    time.sleep(0.01)
+    assert search.wait_for_others(shared, wait_s=0.6) == still_running
+    frozen = shared.storage.get_trial(trial._trial_id)
+    if still_running:
+        assert frozen.state == TrialState.RUNNING
+    else:
+        assert frozen.state == TrialState.FAIL
+        assert "never marked it" in frozen.user_attrs[FAIL_REASON]
