@@ -38,15 +38,12 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from support.act import (  # noqa: E402  (the test suite's helpers, importable from tests/)
-    FAKE_TOKEN,
-    ActResult,
-    ActSession,
-    act_binary,
+# The test suite's helpers, importable from tests/:
+from support.act import FAKE_TOKEN, ActResult, ActSession, act_binary  # noqa: E402
+from support.act_events import event_pull_request, event_workflow_run  # noqa: E402
+from support.git_repo import (  # noqa: E402
     commit_files,
     create_branch,
-    event_pull_request,
-    event_workflow_run,
     head_sha,
     make_repo_clone,
     switch,

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from support.act import ActSession, act_binary, act_version, make_repo_clone
+from support.act import ActSession, act_binary, act_version
+from support.git_repo import make_repo_clone
 
 E2E_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = E2E_DIR.parents[1]

@@ -16,9 +16,9 @@ import subprocess
 from pathlib import Path
 
 from support import diabetes, waits
-from support.act import git, make_repo_clone
 from support.adoption import adoption_tables
 from support.docs import ROOT, shell_block
+from support.git_repo import git, make_repo_clone
 
 TIMEOUT = 1800
 

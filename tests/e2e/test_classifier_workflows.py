@@ -24,8 +24,9 @@ from pathlib import Path
 import pytest
 
 from support import classifiers
-from support.act import FAKE_TOKEN, ActSession, commit_files
+from support.act import FAKE_TOKEN, ActSession
 from support.adoption import without_example_tables
+from support.git_repo import commit_files
 from support.github_api import FakeGitHub
 from support.mlflow_server import MlflowServer
 from support.workflows import (

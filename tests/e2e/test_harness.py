@@ -8,15 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from support.act import (
-    FAKE_TOKEN,
-    PINNED_ACTIONS,
-    ActSession,
+from support.act import FAKE_TOKEN, PINNED_ACTIONS, ActSession
+from support.act_events import event_pull_request, event_push, event_workflow_run
+from support.git_repo import (
     commit_files,
     create_branch,
-    event_pull_request,
-    event_push,
-    event_workflow_run,
     head_sha,
     is_test_module,
     make_repo_clone,

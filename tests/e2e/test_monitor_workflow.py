@@ -21,8 +21,10 @@ import pytest
 from mlgate.cli import main
 from mlgate.monitoring.document import load_monitoring
 from support import diabetes
-from support.act import FAKE_TOKEN, ActResult, ActSession, commit_files
+from support.act import FAKE_TOKEN, ActSession
+from support.act_results import ActResult
 from support.adoption import adopted_files
+from support.git_repo import commit_files
 from support.github_api import FakeGitHub
 from support.mlflow_server import MlflowServer
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from support.act import commit_files, create_branch, git, make_repo_clone, switch, write_git_config
+from support.act import write_git_config
+from support.git_repo import commit_files, create_branch, git, make_repo_clone, switch
 
 ACTIONS = Path(__file__).resolve().parent / "actions"
 

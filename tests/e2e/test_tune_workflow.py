@@ -30,9 +30,11 @@ from mlgate.tuning.objective import FAIL_REASON
 from mlgate.tuning.refit import REFIT
 from mlgate.tuning.tracking import PARENT_RUN
 from support import diabetes, tune_faults
-from support.act import ActResult, ActSession, commit_files
+from support.act import ActSession
+from support.act_results import ActResult
 from support.adoption import adopted_files
 from support.diabetes import TRAIN_ROWS
+from support.git_repo import commit_files
 from support.mlflow_server import MlflowServer
 from support.team_server import Postgres
 

@@ -35,8 +35,9 @@ from pathlib import Path
 import pytest
 
 from mlgate.registry import versions as registry
-from support.act import FAKE_TOKEN, ActSession, commit_files
+from support.act import FAKE_TOKEN, ActSession
 from support.adoption import adopted_files
+from support.git_repo import commit_files
 from support.github_api import FakeGitHub
 from support.mlflow_server import MlflowServer
 from support.team_server import ADMIN, PR_USER, PROMOTE_USER, TeamServer

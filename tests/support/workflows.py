@@ -14,18 +14,10 @@ from typing import TYPE_CHECKING, Any
 from mlgate.config import Settings, load_settings
 from mlgate.registry import versions as registry
 from mlgate.report.document import Report, load_report
-from support.act import (
-    ActResult,
-    ActSession,
-    commit_files,
-    create_branch,
-    event_pull_request,
-    event_push,
-    event_workflow_run,
-    head_sha,
-    merge_branch,
-    switch,
-)
+from support.act import ActSession
+from support.act_events import event_pull_request, event_push, event_workflow_run
+from support.act_results import ActResult
+from support.git_repo import commit_files, create_branch, head_sha, merge_branch, switch
 from support.github_api import BOT_LOGIN, FakeGitHub
 
 if TYPE_CHECKING:
