@@ -1,7 +1,7 @@
 """Escaping of report-supplied text, the only way a string reaches the comment's Markdown.
 
 The report may come from a fork. A plain `str` is therefore always untrusted: the template
-environment escapes every one it outputs (see `finalize`). Markdown we built ourselves is an
+environment escapes every one it outputs (see `format.finalize`). Markdown we built ourselves is an
 `Md`, which only this package creates, after escaping every untrusted piece of it. Jinja's
 `Markup` (what `|safe` returns) is not an `Md`, so it is escaped like any other string.
 """
@@ -113,24 +113,3 @@ def redact_uri(uri: str) -> str:
 def mermaid(value: object, limit: int = 24) -> str:
     """Only characters that cannot end a Mermaid string or the code fence."""
     return _MERMAID_UNSAFE.sub("", one_line(value, limit)).strip()
-
-
-def finalize(value: object) -> str:
-    """What the template environment does with every `{{ expression }}` it outputs.
-
-    `Md` passes; numbers, booleans and None get the report's one format; everything else,
-    `Markup` included, is escaped as untrusted text.
-    """
-    from mlgate.report import format as fmt
-
-    if isinstance(value, Md):
-        return value
-    if value is None:
-        return DASH
-    if isinstance(value, bool):
-        return fmt.boolean(value)
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        return fmt.number(value)
-    return text(value)

@@ -105,3 +105,22 @@ def same_param(a: object, b: object) -> bool:
         return float(str(a)) == float(str(b))
     except ValueError:
         return False
+
+
+def finalize(value: object) -> str:
+    """What the template environment does with every `{{ expression }}` it outputs.
+
+    `Md` passes; numbers, booleans and None get the report's one format; everything else,
+    `Markup` included, is escaped as untrusted text.
+    """
+    if isinstance(value, Md):
+        return value
+    if value is None:
+        return DASH
+    if isinstance(value, bool):
+        return boolean(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return number(value)
+    return text(value)

@@ -119,7 +119,7 @@ def _environment(own_folder: Path | None) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=False,
-        finalize=escape.finalize,
+        finalize=fmt.finalize,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
