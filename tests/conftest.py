@@ -33,6 +33,12 @@ sys.dont_write_bytecode = False
 
 def pytest_configure(config: pytest.Config) -> None:
     waits.bind(config)
+    if hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None):
+        # A process that runs tests imports the ML stack anyway: skops before it is cheaper
+        # (mlgate.preload). The controller of several workers runs none.
+        from mlgate import preload
+
+        preload.skops_first()
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

@@ -55,6 +55,9 @@ def _report_outputs(settings, path: Path):
 
 
 def _train_and_report(args: argparse.Namespace, store: Store, creation: Creation) -> int:
+    from mlgate import preload
+
+    preload.skops_first()
     from mlgate.config import parse_param
     from mlgate.train.job import train
 
@@ -110,6 +113,9 @@ def _summary_line(report) -> str:
 
 
 def cmd_tune(args: argparse.Namespace) -> int:
+    from mlgate import preload
+
+    preload.skops_first()
     from mlgate.tuning.job import tune
 
     settings = settings_of(args, names=True)

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlgate import children, termination
+from mlgate import children, preload, termination
 from mlgate.errors import UserError
 from mlgate.train.evaluation import NotComparableError
 
@@ -109,6 +109,7 @@ def predict_isolated(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    preload.skops_first()
     import mlflow
 
     from mlgate.tasks import METADATA_KEY
@@ -120,7 +121,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     for i, model_dir in enumerate(models):
         try:
             try:
-                model = mlflow.pyfunc.load_model(model_dir)
+                # Only the last line of this process's stderr is ever read: MLflow's check
+                # of the model's requirements against the installed ones (about 0.3 s of
+                # reading every distribution's metadata per model) would print to no one.
+                model = mlflow.pyfunc.load_model(model_dir, suppress_warnings=True)
             except Exception as exc:  # any load failure means "cannot score", never a crash
                 raise NotComparableError(f"cannot load the model: {exc}".splitlines()[0]) from None
             outputs = outputs_of(model, features)

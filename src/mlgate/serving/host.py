@@ -26,11 +26,15 @@ def _import_loaders() -> None:
     """What loading a scikit-learn model imports anyway, so it is done before the model comes.
 
     Only libraries the served environment has: the model's own modules are still imported
-    when it loads, from its code paths, as `mlflow models serve` would.
+    when it loads, from its code paths, as `mlflow models serve` would. skops goes first
+    (`mlgate.preload`).
     """
     import importlib
 
-    for name in ("mlflow.sklearn", "skops.io", "uvicorn.protocols.http.h11_impl"):
+    from mlgate import preload
+
+    preload.skops_first()
+    for name in ("mlflow.sklearn", "uvicorn.protocols.http.h11_impl"):
         try:
             importlib.import_module(name)
         except ImportError:
@@ -41,12 +45,12 @@ def main(argv: list[str]) -> int:
     if len(argv) != 1 or not argv[0].isdigit():
         print("usage: python -m mlgate.serving.host PORT  (model folder on stdin)")
         return 2
+    _import_loaders()
     import uvicorn
     from mlflow.environment_variables import MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT
     from mlflow.pyfunc import scoring_server
     from mlflow.utils.file_utils import path_to_local_file_uri
 
-    _import_loaders()
     model_dir = sys.stdin.readline().strip()
     if not model_dir:
         return 0
