@@ -143,7 +143,10 @@ def test_lifecycle(
     assert project.champion() == v1, "re-running an old merge must not undo a rollback"
 
 
+# On the team server (PostgreSQL, basic-auth), racing promotions are
+# tests/mlgate/registry/test_team_server.py's, with the lock's grants and several rounds.
 @pytest.mark.slow
+@pytest.mark.parametrize("tracking_uri", ["sqlite", "server"], indirect=True)
 def test_concurrent_promotions_keep_the_better_model(
     project: Project, train_pr: Callable[..., tuple[str, Any]]
 ) -> None:
