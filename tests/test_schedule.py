@@ -9,7 +9,13 @@ from types import SimpleNamespace
 
 import pytest
 
-from support.schedule import LONG_MODULES, SCENARIO_MODULES, ScenariosFirst, is_scenario
+from support.schedule import (
+    LONG_MODULES,
+    SCENARIO_MODULES,
+    SHARED_FOLDERS,
+    ScenariosFirst,
+    is_scenario,
+)
 
 SCENARIOS = [
     *(f"tests/e2e/test_workflows.py::test_scenario_{i}" for i in range(3)),
@@ -131,5 +137,18 @@ def test_long_modules_follow_the_scenarios_and_the_small_modules_come_last() -> 
 
 def test_every_listed_module_exists() -> None:
     root = Path(__file__).resolve().parents[1]
+    for folder in SHARED_FOLDERS:
+        assert (root / folder / "conftest.py").is_file(), folder
     for module in (*SCENARIO_MODULES, *LONG_MODULES):
-        assert (root / module).is_file(), module
+        assert (root / module).is_file() or module in SHARED_FOLDERS, module
+
+
+def test_a_shared_folder_runs_on_one_worker() -> None:
+    """Each worker would start the folder's session fixture (a JVM) for itself."""
+    (folder,) = SHARED_FOLDERS
+    shared = [f"{folder}/test_{m}.py::test_{i}" for m in ("monitor", "predict") for i in range(3)]
+    small = [f"tests/mlgate/test_unit_{m}.py::test_{i}" for m in range(4) for i in range(3)]
+    workers = run([*shared, *small])
+    holders = [w for w in workers if any(t in shared for t in w.ran)]
+    assert len(holders) == 1, [w.ran for w in workers]
+    assert sorted(t for t in holders[0].ran if t in shared) == sorted(shared)

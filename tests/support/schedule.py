@@ -14,6 +14,9 @@ Plain loadscope also sends a module of a few long tests late, behind modules of 
 ones, so a run used to end with one worker alone on minutes of PostgreSQL races or benchmark
 runs. The modules that take minutes (`LONG_MODULES`, read off `pytest --durations` of a whole
 run) go out right after the scenarios, longest first; a wrong or stale entry only reorders.
+
+The Spark tests share a session-scoped local session (tests/mlgate/spark/conftest.py): their
+folder is one unit, so one worker starts the JVM, not both.
 """
 
 from __future__ import annotations
@@ -31,17 +34,20 @@ SCENARIO_MODULES = (
     "tests/scripts/test_bench_comment_wait.py",
 )
 
-# The longest other modules, longest first (each took 1.5-6 minutes of a whole run).
+# Folders whose modules are one unit: they share a session-scoped fixture that is costly to
+# start (Spark's JVM), which each worker would otherwise start for itself.
+SHARED_FOLDERS = ("tests/mlgate/spark",)
+
+# The longest other units, longest first (each took 1.5-6 minutes of a whole run).
 LONG_MODULES = (
-    "tests/mlgate/registry/test_promotion.py",
-    "tests/mlgate/registry/test_team_server.py",
     "tests/mlgate/tracking/test_faults.py",
-    "tests/docs/test_doc_commands.py",
+    "tests/mlgate/registry/test_promotion.py",
+    "tests/mlgate/spark",
     "tests/scripts/test_benchmark_predict.py",
-    "tests/mlgate/spark/test_spark_monitor.py",
+    "tests/docs/test_doc_commands.py",
     "tests/mlgate/tuning/test_tune_job.py",
+    "tests/mlgate/registry/test_team_server.py",
     "tests/mlgate/registry/test_champion_commands.py",
-    "tests/mlgate/spark/test_spark_predict.py",
 )
 
 
@@ -61,7 +67,10 @@ class ScenariosFirst(LoadScopeScheduling):
     and the long modules follow them."""
 
     def _split_scope(self, nodeid: str) -> str:
-        return nodeid if is_scenario(nodeid) else super()._split_scope(nodeid)
+        if is_scenario(nodeid):
+            return nodeid
+        folder = next((f for f in SHARED_FOLDERS if nodeid.startswith(f + "/")), None)
+        return folder or super()._split_scope(nodeid)
 
     def _assign_work_unit(self, node: WorkerController) -> None:
         first = next((scope for scope in self.workqueue if is_scenario(scope)), None)
