@@ -67,12 +67,32 @@ def repo_clone(request: pytest.FixtureRequest, tmp_path: Path, project_root: Pat
     return make_repo_clone(project_root, tmp_path / "repo", test_modules=modules)
 
 
+@pytest.fixture(scope="session")
+def act_environments(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The worker's pool of kept project environments (`support.act_environments`)."""
+    return tmp_path_factory.mktemp("act-environments")
+
+
 @pytest.fixture
 def act_session(
-    act_bin: Path, repo_clone: Path, e2e_home: Path, artifact_store: Path
+    request: pytest.FixtureRequest,
+    act_bin: Path,
+    repo_clone: Path,
+    e2e_home: Path,
+    artifact_store: Path,
 ) -> Iterator[ActSession]:
-    """Runs act in the clone; the act logs of a failing test are printed by pytest."""
-    session = ActSession(repo_dir=repo_clone, home=e2e_home, artifact_store=artifact_store)
+    """Runs act in the clone; the act logs of a failing test are printed by pytest.
+
+    A test marked `reuse_environments` keeps each workflow's project environment between
+    runs (see `support.act_environments`); the others get a new one in every workspace.
+    """
+    reuse = request.node.get_closest_marker("reuse_environments") is not None
+    session = ActSession(
+        repo_dir=repo_clone,
+        home=e2e_home,
+        artifact_store=artifact_store,
+        environments=request.getfixturevalue("act_environments") if reuse else None,
+    )
     yield session
     for result in session.history:
         print(f"--- act run {result.run_id}: exit {result.returncode}, {result.duration:.1f}s")

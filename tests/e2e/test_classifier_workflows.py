@@ -38,7 +38,8 @@ from support.workflows import (
     verdict_line,
 )
 
-pytestmark = pytest.mark.slow  # real workflow runs under act
+# Real workflow runs under act, each workflow's environment kept between them.
+pytestmark = [pytest.mark.slow, pytest.mark.reuse_environments]
 
 CASES = {
     # task: (estimator, its params, a second PR's params or None, gate metric)

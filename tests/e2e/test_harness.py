@@ -27,6 +27,7 @@ PR_DEMO = "tests/e2e/demo/pr.yml"
 COMMENT_DEMO = "tests/e2e/demo/comment.yml"
 FAIL_DEMO = "tests/e2e/demo/fail.yml"
 SECRETS_DEMO = "tests/e2e/demo/secrets.yml"
+ENVIRONMENT_DEMO = "tests/e2e/demo/environment.yml"
 
 
 def open_pr(session: ActSession, number: int = 12) -> tuple[str, dict]:
@@ -160,6 +161,38 @@ def test_secrets_and_vars_reach_steps_verbatim(act_session: ActSession) -> None:
     assert "secrets match: ['APOSTROPHE', 'DOLLAR', 'GITHUB_TOKEN', 'MULTI', 'PLAIN']" in log
     assert "plain is ***" in log
     assert "s3cr3t-value" not in result.output
+
+
+def test_a_kept_environment_carries_bytecode_and_a_failed_run_discards_it(
+    act_session: ActSession, tmp_path: Path
+) -> None:
+    """With a pool, runs of one workflow share an environment outside the workspace (the
+    second finds the first's bytecode); a failed run removes it; without a pool each run
+    syncs a new `.venv` in its workspace, as on a runner."""
+    pool = tmp_path / "environments"
+    kept = ActSession(
+        repo_dir=act_session.repo_dir,
+        home=act_session.home,
+        artifact_store=act_session.artifact_store,
+        environments=pool,
+    )
+    event = event_push(head_sha(act_session.repo_dir))
+    slot = pool / Path(ENVIRONMENT_DEMO).stem / "0"
+    first, second = (kept.run("push", event, workflow=ENVIRONMENT_DEMO) for _ in range(2))
+    for result, compiled in ((first, False), (second, True)):
+        assert result.ok, result.describe()
+        log = result.step_log("Show environment")
+        assert f"prefix {slot}" in log
+        assert f"compiled before {compiled}" in log
+    failed = kept.run("push", event, workflow=ENVIRONMENT_DEMO, env={"FAIL_RUN": "1"})
+    assert failed.failed_step == "Fail when asked", failed.describe()
+    assert not slot.exists(), "a failed run's environment is never reused"
+
+    fresh = act_session.run("push", event, workflow=ENVIRONMENT_DEMO)
+    assert fresh.ok, fresh.describe()
+    log = fresh.step_log("Show environment")
+    assert "compiled before False" in log
+    assert re.search(r"prefix \S+/hostexecutor/\.venv$", log, re.M), log
 
 
 def test_git_helpers_emulate_a_merge(act_session: ActSession) -> None:

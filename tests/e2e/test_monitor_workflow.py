@@ -28,6 +28,8 @@ from support.git_repo import commit_files
 from support.github_api import FakeGitHub
 from support.mlflow_server import MlflowServer
 
+pytestmark = pytest.mark.reuse_environments
+
 WORKFLOW = ".github/workflows/monitor.yml"
 LABEL = "model-drift"
 MONTHLY = "data/monthly"

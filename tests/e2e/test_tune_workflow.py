@@ -38,6 +38,9 @@ from support.git_repo import commit_files
 from support.mlflow_server import MlflowServer
 from support.team_server import Postgres
 
+# The two concurrent runs take two environments; later runs reuse them.
+pytestmark = pytest.mark.reuse_environments
+
 WORKFLOW = ".github/workflows/tune.yml"
 WORKERS = 2
 BUDGET = 6

@@ -55,7 +55,7 @@ from support.workflows import (
 )
 
 # Every scenario's clone keeps only the contract tests (see the module docstring).
-pytestmark = pytest.mark.clone_tests(CONTRACT_TESTS)
+pytestmark = [pytest.mark.clone_tests(CONTRACT_TESTS), pytest.mark.reuse_environments]
 
 MODEL_TABLE = "tool.mlgate.model"
 

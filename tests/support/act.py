@@ -52,12 +52,13 @@ Workspace, checkout, files
 * A checkout of the repository under test without `ref:`/`repository:` is never run,
   mapped or not: act copies the clone's working tree (tracked and untracked files, not
   ignored ones, with .git) into `<home>/act-cache/<hash>/hostexecutor`, which is
-  GITHUB_WORKSPACE and is deleted after the job. Without a checkout step the workspace is
-  empty, as on GitHub. With `ref:` or `repository:` the checkout stand-in runs and fetches
-  through git: the harness's ~/.gitconfig has `url.<clone>.insteadOf
-  https://github.com/<owner>/<name>`, so that and any `git fetch`/`push` to origin reach the
-  local clone (`git remote get-url` prints the rewritten path; `git config
-  remote.origin.url` the GitHub URL).
+  GITHUB_WORKSPACE and is deleted after the job, with the `.venv` a step synced there (an
+  `ActSession` with `environments` keeps one outside it: act_environments.py). Without a
+  checkout step the workspace is empty, as on GitHub. With `ref:` or `repository:` the
+  checkout stand-in runs and fetches through git: the harness's ~/.gitconfig has
+  `url.<clone>.insteadOf https://github.com/<owner>/<name>`, so that and any `git
+  fetch`/`push` to origin reach the local clone (`git remote get-url` prints the rewritten
+  path; `git config remote.origin.url` the GitHub URL).
 * hashFiles works on the workspace (so only after a checkout).
 * Job summaries: the GITHUB_STEP_SUMMARY file is in act's temporary folder and gone after
   the run, but act reports each step's summary in its JSON log; `ActResult.summaries`
@@ -108,6 +109,7 @@ from pathlib import Path
 from typing import Any
 
 from support import waits
+from support.act_environments import discard, environment_slot, step_env
 from support.act_results import ActResult, render
 from support.git_repo import DROPPED_ENV, DROPPED_ENV_PREFIXES, git, repo_full_name
 
@@ -439,6 +441,7 @@ class ActSession:
     artifact_store: Path
     timeout: int = 300
     history: list[ActResult] = field(default_factory=list)
+    environments: Path | None = None  # a pool of project environments (act_environments)
 
     def run(
         self,
@@ -450,15 +453,22 @@ class ActSession:
     ) -> ActResult:
         """Run one workflow (see `run_act` for the options) and remember the result."""
         options.setdefault("timeout", self.timeout)
-        result = run_act(
-            self.repo_dir,
-            event_name,
-            event_payload,
-            workflow=workflow,
-            artifact_store=self.artifact_store,
-            home=self.home,
-            **options,
-        )
+        with contextlib.ExitStack() as stack:
+            kept = None
+            if self.environments is not None:
+                kept = stack.enter_context(environment_slot(self.environments, workflow))
+                options["env"] = {**step_env(kept), **(options.get("env") or {})}
+            result = run_act(
+                self.repo_dir,
+                event_name,
+                event_payload,
+                workflow=workflow,
+                artifact_store=self.artifact_store,
+                home=self.home,
+                **options,
+            )
+            if kept is not None and not result.ok:
+                discard(kept)
         self.history.append(result)
         return result
 

@@ -1,0 +1,42 @@
+"""The pool of project environments kept between act runs (tests/support/act_environments.py):
+concurrent runs of one workflow never share an environment, and nothing waits for a slot."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import pytest
+
+from support.act_environments import MAX_SLOTS, environment_slot
+
+PR = ".github/workflows/pr.yml"
+
+
+def test_concurrent_runs_get_their_own_slot_and_a_freed_slot_is_taken_again(
+    tmp_path: Path,
+) -> None:
+    with environment_slot(tmp_path, PR) as first, environment_slot(tmp_path, PR) as second:
+        assert first != second
+        assert first.parent == second.parent == tmp_path / "pr"
+    with environment_slot(tmp_path, PR) as again:
+        assert again == first
+
+
+def test_each_workflow_has_its_own_environments(tmp_path: Path) -> None:
+    with (
+        environment_slot(tmp_path, PR) as pr,
+        environment_slot(tmp_path, ".github/workflows/promote.yml") as promote,
+    ):
+        assert pr.name == promote.name
+        assert pr.parent != promote.parent
+
+
+def test_more_concurrent_runs_than_slots_is_one_error_naming_the_workflow(
+    tmp_path: Path,
+) -> None:
+    with contextlib.ExitStack() as held:
+        taken = {held.enter_context(environment_slot(tmp_path, PR)) for _ in range(MAX_SLOTS)}
+        assert len(taken) == MAX_SLOTS
+        with pytest.raises(RuntimeError, match=rf"all {MAX_SLOTS} environments of {PR}"):
+            held.enter_context(environment_slot(tmp_path, PR))
