@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from support import act
 from support.act_environments import MAX_SLOTS, environment_slot
+from support.act_results import ActResult
 
 PR = ".github/workflows/pr.yml"
 
@@ -40,3 +42,32 @@ def test_more_concurrent_runs_than_slots_is_one_error_naming_the_workflow(
         assert len(taken) == MAX_SLOTS
         with pytest.raises(RuntimeError, match=rf"all {MAX_SLOTS} environments of {PR}"):
             held.enter_context(environment_slot(tmp_path, PR))
+
+
+class _HarnessError(Exception):
+    pass
+
+
+@pytest.mark.parametrize("ending", ["success", "failed-job", "timeout", "error"])
+def test_only_a_successful_run_leaves_its_environment_for_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ending: str
+) -> None:
+    """act itself is the slow harness test's; here a stand-in installs into the environment
+    it is pointed at, then ends as asked."""
+
+    def run_act(*args: object, env: dict[str, str], **options: object) -> ActResult:
+        installed = Path(env["UV_PROJECT_ENVIRONMENT"])
+        installed.mkdir(parents=True)
+        (installed / "pyvenv.cfg").write_text("home = /usr/bin\n")
+        if ending == "error":
+            raise _HarnessError
+        code = 0 if ending in ("success", "timeout") else 1
+        return ActResult(code, "", [], "1", 0.1, timed_out=ending == "timeout")
+
+    monkeypatch.setattr(act, "run_act", run_act)
+    pool = tmp_path / "pool"
+    session = act.ActSession(tmp_path, tmp_path / "home", tmp_path / "art", environments=pool)
+    with contextlib.suppress(_HarnessError):
+        session.run("pull_request", {}, workflow=PR)
+
+    assert (pool / "pr" / "0" / "pyvenv.cfg").exists() == (ending == "success")

@@ -458,17 +458,23 @@ class ActSession:
             if self.environments is not None:
                 kept = stack.enter_context(environment_slot(self.environments, workflow))
                 options["env"] = {**step_env(kept), **(options.get("env") or {})}
-            result = run_act(
-                self.repo_dir,
-                event_name,
-                event_payload,
-                workflow=workflow,
-                artifact_store=self.artifact_store,
-                home=self.home,
-                **options,
-            )
-            if kept is not None and not result.ok:
-                discard(kept)
+            ok = False
+            try:
+                result = run_act(
+                    self.repo_dir,
+                    event_name,
+                    event_payload,
+                    workflow=workflow,
+                    artifact_store=self.artifact_store,
+                    home=self.home,
+                    **options,
+                )
+                ok = result.ok
+            finally:
+                # A failed job, a timeout or an error here: the next run never trusts what
+                # this one may have left half-installed.
+                if kept is not None and not ok:
+                    discard(kept)
         self.history.append(result)
         return result
 

@@ -11,8 +11,9 @@ as long as its pytest worker: each run points `UV_PROJECT_ENVIRONMENT` (what `uv
 `uv run` use) and `VIRTUAL_ENV` (what `uv pip` uses) at a slot of that folder, which it holds
 until it ends; a concurrent run of the same workflow takes the next slot. What a run installs
 is still exactly its lock's, because `uv sync` is exact (it removes what the lock does not
-list, and reinstalls the project from the run's own workspace). A run that fails leaves its
-slot empty for the next one, so an install cut off half-way is never reused.
+list, and reinstalls the project from the run's own workspace). A run that fails, times out
+or is cut off by an error leaves its slot empty for the next one, so a half-made install is
+never reused.
 """
 
 from __future__ import annotations
