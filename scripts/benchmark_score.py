@@ -66,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--repeats must be at least 1")
 
     from mlgate.config import load_settings
+    from mlgate.datafile import load_data
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -73,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         _, model = registered_model(folder, env)
         settings = load_settings(ROOT / "pyproject.toml")
         features = folder / "features.parquet"
-        data = settings.plugin().load(settings.path(settings.data.validation))
+        data = load_data(settings.plugin(), settings.data_path("validation"))
         data.features.to_parquet(features, index=False)
         out = folder / "out"
         out.mkdir()
