@@ -1,5 +1,6 @@
 """The pool of project environments kept between act runs (tests/support/act_environments.py):
-concurrent runs of one workflow never share an environment, and nothing waits for a slot."""
+concurrent runs of one workflow never share an environment, and nothing waits for a slot; and
+the worker count a session gives the workflows' own test step."""
 
 from __future__ import annotations
 
@@ -71,3 +72,22 @@ def test_only_a_successful_run_leaves_its_environment_for_the_next(
         session.run("pull_request", {}, workflow=PR)
 
     assert (pool / "pr" / "0" / "pyvenv.cfg").exists() == (ending == "success")
+
+
+@pytest.mark.parametrize("workers", [None, 1])
+def test_a_session_sets_the_workflows_test_workers_only_when_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int | None
+) -> None:
+    """A workflow's `pytest -n auto` reads the count from xdist's own variable."""
+    seen: list[dict[str, str]] = []
+
+    def run_act(*args: object, env: dict[str, str] | None = None, **options: object) -> ActResult:
+        seen.append(dict(env or {}))
+        return ActResult(0, "", [], "1", 0.1)
+
+    monkeypatch.setattr(act, "run_act", run_act)
+    session = act.ActSession(tmp_path, tmp_path / "home", tmp_path / "art", test_workers=workers)
+    session.run("pull_request", {}, workflow=PR, env={"KEPT": "yes"})
+
+    assert seen[0].get("PYTEST_XDIST_AUTO_NUM_WORKERS") == (None if workers is None else "1")
+    assert seen[0]["KEPT"] == "yes"

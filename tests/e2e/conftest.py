@@ -85,6 +85,7 @@ def act_session(
 
     A test marked `reuse_environments` keeps each workflow's project environment between
     runs (see `support.act_environments`); the others get a new one in every workspace.
+    A workflow's own test step runs on one xdist worker: the suite already keeps the cores busy.
     """
     reuse = request.node.get_closest_marker("reuse_environments") is not None
     session = ActSession(
@@ -92,6 +93,7 @@ def act_session(
         home=e2e_home,
         artifact_store=artifact_store,
         environments=request.getfixturevalue("act_environments") if reuse else None,
+        test_workers=1,
     )
     yield session
     for result in session.history:

@@ -442,6 +442,9 @@ class ActSession:
     timeout: int = 300
     history: list[ActResult] = field(default_factory=list)
     environments: Path | None = None  # a pool of project environments (act_environments)
+    # xdist workers for a workflow's own `pytest -n auto`: the scenarios already keep both
+    # cores busy, so a second worker per run only repeats the imports (None: the runner's).
+    test_workers: int | None = None
 
     def run(
         self,
@@ -458,6 +461,9 @@ class ActSession:
             if self.environments is not None:
                 kept = stack.enter_context(environment_slot(self.environments, workflow))
                 options["env"] = {**step_env(kept), **(options.get("env") or {})}
+            if self.test_workers is not None:
+                workers = {"PYTEST_XDIST_AUTO_NUM_WORKERS": str(self.test_workers)}
+                options["env"] = {**workers, **(options.get("env") or {})}
             ok = False
             try:
                 result = run_act(
