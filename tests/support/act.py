@@ -458,12 +458,13 @@ class ActSession:
         options.setdefault("timeout", self.timeout)
         with contextlib.ExitStack() as stack:
             kept = None
+            harness: dict[str, str] = {}  # the caller's own `env` wins over these
             if self.environments is not None:
                 kept = stack.enter_context(environment_slot(self.environments, workflow))
-                options["env"] = {**step_env(kept), **(options.get("env") or {})}
+                harness.update(step_env(kept))
             if self.test_workers is not None:
-                workers = {"PYTEST_XDIST_AUTO_NUM_WORKERS": str(self.test_workers)}
-                options["env"] = {**workers, **(options.get("env") or {})}
+                harness["PYTEST_XDIST_AUTO_NUM_WORKERS"] = str(self.test_workers)
+            options["env"] = {**harness, **(options.get("env") or {})}
             ok = False
             try:
                 result = run_act(
