@@ -273,19 +273,29 @@ def _not_a_file(tmp_path: Path, kind: str) -> Path:
     "command", [["report"], ["comment", "--pr", "7", "--head-sha", "a" * 40], ["drift-issue"]]
 )
 def test_a_report_that_is_not_a_regular_file_is_refused_without_blocking(
-    project: Project, tmp_path: Path, kind: str, command: list[str]
+    project: Project, tmp_path: Path, kind: str, command: list[str], monkeypatch, capsys
 ) -> None:
     path = _not_a_file(tmp_path, kind)
     args = [*command[:1], "--report", str(path), *command[1:]]
-    done = subprocess.run(
-        [sys.executable, "-m", "mlgate.cli", *args],
-        cwd=project.root,
-        env={**os.environ, "GITHUB_TOKEN": "", "MLFLOW_TRACKING_URI": "http://127.0.0.1:9"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 1, done.stderr
-    assert error_lines(done.stderr) == [done.stderr.strip()]
-    assert str(path) in done.stderr
+    env = {"GITHUB_TOKEN": "", "MLFLOW_TRACKING_URI": "http://127.0.0.1:9"}
+    if kind == "fifo":
+        # Opening a FIFO for reading waits for a writer: only a separate process with a
+        # timeout shows the command never does.
+        done = subprocess.run(
+            [sys.executable, "-m", "mlgate.cli", *args],
+            cwd=project.root,
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        code, err = done.returncode, done.stderr
+    else:
+        monkeypatch.chdir(project.root)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        code, err = main(args), capsys.readouterr().err
+    assert code == 1, err
+    assert error_lines(err) == [err.strip()]
+    assert str(path) in err

@@ -4,6 +4,7 @@ example (NYC green-taxi trip duration), so a team that deletes the example keeps
 from __future__ import annotations
 
 import re
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -23,14 +24,16 @@ EXAMPLE_WORDS = {
 }
 
 
-def _lines() -> list[tuple[str, int, str]]:
+@cache
+def _lines() -> tuple[tuple[str, int, str], ...]:
+    """Every scanned line, read once for all the words."""
     lines = []
     for path in sorted(PACKAGE.rglob("*")):
         if path.is_file() and path.suffix in {".py", ".j2", ".md", ".txt", ".toml", ".json"}:
             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
                 if not any(marker in line for marker in LEGACY_MARKERS):
                     lines.append((str(path.relative_to(PACKAGE)), number, line))
-    return lines
+    return tuple(lines)
 
 
 def test_the_scan_reads_code_and_templates() -> None:

@@ -180,17 +180,17 @@ def silent_listener() -> Iterator[str]:
 def test_a_github_that_stalls_is_a_bounded_wait_that_says_what_it_waits_for(
     gh: FakeGitHub, silent_listener: str, lines: io.StringIO, fault: str
 ) -> None:
-    """Timeouts scaled down: 0.3 s per attempt, 3 attempts, real sleeps; bound = the budget."""
+    """Timeouts scaled down: 0.2 s per attempt, 3 attempts, real sleeps; bound = the budget."""
     url = silent_listener if fault == "never-answers" else gh.url
-    gh.trickle_s = 0.1 if fault == "trickle" else None
-    client = GitHubClient(url, TOKEN, REPO, timeout=0.3, max_retries=2, backoff=0.05, max_wait=10)
+    gh.trickle_s = 0.05 if fault == "trickle" else None
+    client = GitHubClient(url, TOKEN, REPO, timeout=0.2, max_retries=2, backoff=0.05, max_wait=10)
 
     started = time.monotonic()
     with pytest.raises(GitHubError) as caught:
         client.get_pull(7)
     took = time.monotonic() - started
 
-    assert took < 3 * 0.3 + 0.05 + 0.1 + 2.0, "three bounded attempts and two short sleeps"
+    assert took < 3 * 0.2 + 0.05 + 0.1 + 2.0, "three bounded attempts and two short sleeps"
     assert "GET /repos/acme/trips/pulls/7" in str(caught.value)
     assert "(attempt 1/3)" in lines.getvalue(), "each retry says what it waits for"
     assert len(str(caught.value).splitlines()) == 1
@@ -198,14 +198,14 @@ def test_a_github_that_stalls_is_a_bounded_wait_that_says_what_it_waits_for(
 
 def test_failed_attempts_count_against_the_total_wait(silent_listener: str) -> None:
     client = GitHubClient(
-        silent_listener, TOKEN, REPO, timeout=0.2, max_retries=50, backoff=0.02, max_wait=0.6
+        silent_listener, TOKEN, REPO, timeout=0.1, max_retries=50, backoff=0.02, max_wait=0.4
     )
 
     started = time.monotonic()
     with pytest.raises(GitHubError):
         client.get_pull(7)
 
-    assert time.monotonic() - started < 0.6 + 0.2 + 1.0, "50 attempts of 0.2 s would take 10 s"
+    assert time.monotonic() - started < 0.4 + 0.1 + 1.0, "50 attempts of 0.1 s would take 5 s"
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,7 @@ def lines(monkeypatch: pytest.MonkeyPatch):
     ("seconds", "timeout_s", "finishes"),
     [
         pytest.param(0.1, 10.0, True, id="quick"),
-        pytest.param(0.8, 10.0, True, id="long"),
+        pytest.param(0.5, 10.0, True, id="long"),
         pytest.param(60.0, 0.8, False, id="past-its-bound"),
     ],
 )
