@@ -4,15 +4,20 @@ The clone (the working tree as one commit) runs the page's removal block as writ
 adopts the tests' own plug-in (`support.diabetes`) by configuration and data alone. In its own
 environment (`uv sync --locked`, so nothing of this checkout is imported) it must pass lint
 (pre-commit: ruff, import contracts, workflow audit and schemas, the lock), the documentation
-build, the fast test suite and `mlgate train` on the adopted sample. The workflows under act
-after the removal are run by test_workflows.py and test_monitor_workflow.py, which adopt the
-same way without relying on any table of the example.
+build, the fast test suite and `mlgate train` on the adopted sample. Its new environment gets
+the bytecode this checkout's environment has for the same installed files, as the act runs'
+kept environments do (tests/e2e/actions/setup-uv/seed_bytecode.py): Python still checks each
+file against its source, and the clone's own code is compiled from the clone. The workflows
+under act after the removal are run by test_workflows.py and test_monitor_workflow.py, which
+adopt the same way without relying on any table of the example.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
+import sys
+import sysconfig
 from pathlib import Path
 
 from support import diabetes, waits
@@ -21,6 +26,7 @@ from support.docs import ROOT, shell_block
 from support.git_repo import git, make_repo_clone
 
 TIMEOUT = 1800
+SEEDER = ROOT / "tests" / "e2e" / "actions" / "setup-uv" / "seed_bytecode.py"
 
 
 def _env(clone: Path, extra: dict[str, str]) -> dict[str, str]:
@@ -66,6 +72,8 @@ def test_the_adopt_page_removes_the_example_and_a_plug_in_adopts_it(tmp_path: Pa
     git(clone, "commit", "--quiet", "-m", "Adopt the template for our own model")
 
     _run(["uv", "sync", "--locked"], clone, "installing")
+    purelib = sysconfig.get_paths()["purelib"]
+    _run([sys.executable, str(SEEDER), purelib, str(clone / ".venv")], clone, "seeding bytecode")
     _run(["uv", "run", "pre-commit", "run", "--all-files"], clone, "lint")
     _run(["uv", "run", "--group", "docs", "mkdocs", "build", "--strict"], clone, "docs")
     tests = _run(

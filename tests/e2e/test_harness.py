@@ -10,6 +10,7 @@ import pytest
 
 from support.act import FAKE_TOKEN, PINNED_ACTIONS, ActSession
 from support.act_events import event_pull_request, event_push, event_workflow_run
+from support.act_results import ActResult
 from support.git_repo import (
     commit_files,
     create_branch,
@@ -167,32 +168,42 @@ def test_a_kept_environment_carries_bytecode_and_a_failed_run_discards_it(
     act_session: ActSession, tmp_path: Path
 ) -> None:
     """With a pool, runs of one workflow share an environment outside the workspace (the
-    second finds the first's bytecode); a failed run removes it; without a pool each run
-    syncs a new `.venv` in its workspace, as on a runner."""
-    pool = tmp_path / "environments"
-    kept = ActSession(
-        repo_dir=act_session.repo_dir,
-        home=act_session.home,
-        artifact_store=act_session.artifact_store,
-        environments=pool,
-    )
-    event = event_push(head_sha(act_session.repo_dir))
-    slot = pool / Path(ENVIRONMENT_DEMO).stem / "0"
-    first, second = (kept.run("push", event, workflow=ENVIRONMENT_DEMO) for _ in range(2))
-    for result, compiled in ((first, False), (second, True)):
+    second finds the first's bytecode, and a new one this process's, seeded after its sync);
+    a failed run removes it; without a pool each run syncs a new `.venv` in its workspace and
+    compiles, as on a runner."""
+
+    def pooled(name: str) -> ActSession:
+        return ActSession(
+            repo_dir=act_session.repo_dir,
+            home=act_session.home,
+            artifact_store=act_session.artifact_store,
+            environments=tmp_path / name,
+        )
+
+    def compiled_before(result: ActResult, prefix: str) -> bool:
         assert result.ok, result.describe()
         log = result.step_log("Show environment")
-        assert f"prefix {slot}" in log
-        assert f"compiled before {compiled}" in log
+        assert re.search(rf"^prefix {prefix}$", log, re.M), log
+        return "compiled before True" in log
+
+    event = event_push(head_sha(act_session.repo_dir))
+    unseeded = {"E2E_BYTECODE_FROM": ""}
+    kept = pooled("environments")
+    slot = tmp_path / "environments" / Path(ENVIRONMENT_DEMO).stem / "0"
+    first, second = (
+        kept.run("push", event, workflow=ENVIRONMENT_DEMO, env=unseeded) for _ in range(2)
+    )
+    assert not compiled_before(first, re.escape(str(slot)))
+    assert compiled_before(second, re.escape(str(slot)))
     failed = kept.run("push", event, workflow=ENVIRONMENT_DEMO, env={"FAIL_RUN": "1"})
     assert failed.failed_step == "Fail when asked", failed.describe()
     assert not slot.exists(), "a failed run's environment is never reused"
 
+    seeded = pooled("seeded").run("push", event, workflow=ENVIRONMENT_DEMO)
+    assert compiled_before(seeded, re.escape(str(tmp_path / "seeded" / "environment" / "0")))
+
     fresh = act_session.run("push", event, workflow=ENVIRONMENT_DEMO)
-    assert fresh.ok, fresh.describe()
-    log = fresh.step_log("Show environment")
-    assert "compiled before False" in log
-    assert re.search(r"prefix \S+/hostexecutor/\.venv$", log, re.M), log
+    assert not compiled_before(fresh, r"\S+/hostexecutor/\.venv")
 
 
 def test_git_helpers_emulate_a_merge(act_session: ActSession) -> None:

@@ -382,3 +382,90 @@ def test_setup_uv_rejects_non_boolean(runner_dirs: dict[str, Path]) -> None:
     )
     assert ran.returncode != 0
     assert "activate-environment" in ran.log
+
+
+# --------------------------------------------------------------------------- bytecode seeding
+
+TAG = sys.implementation.cache_tag
+
+
+def _pyc(folder: Path, module: str, text: str, tag: str = TAG) -> Path:
+    cached = folder / "__pycache__" / f"{module}.{tag}.pyc"
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    cached.write_text(text)
+    return cached
+
+
+def test_bytecode_goes_only_where_its_source_is_installed_and_none_is_yet(
+    tmp_path: Path,
+) -> None:
+    """No folder of bytecode alone (it would import as a namespace package), no other
+    optimisation level or interpreter, and a .pyc the environment has is kept."""
+    import runpy
+
+    seed = runpy.run_path(str(ACTIONS / "setup-uv" / "seed_bytecode.py"))["seed"]
+    source = tmp_path / "from" / "lib" / "python3.11" / "site-packages"
+    _pyc(source / "pkg", "mod", "compiled mod")
+    _pyc(source / "pkg", "kept", "compiled kept")
+    _pyc(source / "pkg", "other", "other interpreter", tag="cpython-399")
+    (source / "pkg" / "__pycache__" / f"mod.{TAG}.opt-1.pyc").write_text("optimised")
+    _pyc(source / "absent", "gone", "not installed here")
+    environment = tmp_path / "env"
+    installed = environment / "lib" / "python3.11" / "site-packages" / "pkg"
+    installed.mkdir(parents=True)
+    for module in ("mod", "kept", "other"):
+        (installed / f"{module}.py").write_text("x = 1\n")
+    _pyc(installed, "kept", "its own")
+
+    assert seed(source, environment) == 1
+    assert tree(installed.parent) == {
+        "pkg/mod.py", "pkg/kept.py", "pkg/other.py",
+        f"pkg/__pycache__/mod.{TAG}.pyc", f"pkg/__pycache__/kept.{TAG}.pyc",
+    }  # fmt: skip
+    assert (installed / "__pycache__" / f"mod.{TAG}.pyc").read_text() == "compiled mod"
+    assert (installed / "__pycache__" / f"kept.{TAG}.pyc").read_text() == "its own"
+    assert seed(source, tmp_path / "not-an-environment") == 0
+
+
+def test_setup_uv_seeds_bytecode_after_a_sync_that_succeeded(
+    runner_dirs: dict[str, Path], tmp_path: Path
+) -> None:
+    """With E2E_BYTECODE_FROM (kept environments), the tool cache's uv is the host's plus the
+    seeding; its exit status is uv's own."""
+    source = tmp_path / "from-site-packages"
+    _pyc(source / "pkg", "mod", "compiled elsewhere")
+    plain = run_script("setup-uv/setup_uv.py", runner_dirs, {}, **uv_env())
+    assert plain.returncode == 0, plain.log
+    assert Path(plain.outputs["uv-path"]).is_symlink(), "without seeding, the host's uv itself"
+    ran = run_script(
+        "setup-uv/setup_uv.py", runner_dirs, {}, **uv_env(), E2E_BYTECODE_FROM=str(source)
+    )
+    assert ran.returncode == 0, ran.log
+    ws = runner_dirs["ws"]
+    (ws / "pyproject.toml").write_text(
+        "[project]\nname = 'x'\nversion = '0'\nrequires-python = '>=3.11'\ndependencies = []\n"
+        "\n[tool.uv]\npackage = false\n"
+    )
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(runner_dirs["home"]),
+        "UV_PYTHON_DOWNLOADS": "never",
+        "E2E_BYTECODE_FROM": str(source),
+    }
+
+    def uv(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [ran.outputs["uv-path"], *args], cwd=ws, env=env, capture_output=True, text=True,
+            timeout=120, check=False,
+        )  # fmt: skip
+
+    assert uv("sync").returncode == 0
+    (site,) = (ws / ".venv").glob("lib/python3*/site-packages")
+    (site / "pkg").mkdir()
+    (site / "pkg" / "mod.py").write_text("x = 1\n")
+    cached = site / "pkg" / "__pycache__" / f"mod.{TAG}.pyc"
+    assert uv("sync", "--no-such-option").returncode == 2
+    assert uv("--version").returncode == 0
+    assert not cached.exists(), "only a sync that succeeded seeds"
+    assert uv("sync").returncode == 0
+    assert cached.read_text() == "compiled elsewhere"

@@ -13,7 +13,9 @@ until it ends; a concurrent run of the same workflow takes the next slot. What a
 is still exactly its lock's, because `uv sync` is exact (it removes what the lock does not
 list, and reinstalls the project from the run's own workspace). A run that fails, times out
 or is cut off by an error leaves its slot empty for the next one, so a half-made install is
-never reused.
+never reused. A slot's first `uv sync` gets the bytecode this process's environment already
+has for the same files (the setup-uv stand-in's seed_bytecode.py), so even a first run
+compiles only what differs.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import shutil
+import sysconfig
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -49,5 +52,11 @@ def discard(environment: Path) -> None:
 
 
 def step_env(environment: Path) -> dict[str, str]:
-    """The variables that point a run's uv commands at `environment`."""
-    return {"UV_PROJECT_ENVIRONMENT": str(environment), "VIRTUAL_ENV": str(environment)}
+    """The variables that point a run's uv commands at `environment`, and the environment
+    whose bytecode the setup-uv stand-in gives it after each `uv sync` (this process's own,
+    compiled for the same installed files: tests/e2e/actions/setup-uv/seed_bytecode.py)."""
+    return {
+        "UV_PROJECT_ENVIRONMENT": str(environment),
+        "VIRTUAL_ENV": str(environment),
+        "E2E_BYTECODE_FROM": sysconfig.get_paths()["purelib"],
+    }

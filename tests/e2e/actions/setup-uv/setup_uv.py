@@ -11,8 +11,10 @@ import hashlib
 import os
 import platform
 import re
+import shlex
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 ENV = os.environ
@@ -71,10 +73,33 @@ def link_into_tool_cache(uv: Path, version: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for name in ("uv", "uvx"):
         source = uv.with_name(name)
-        link = folder / name
-        if source.is_file() and not link.exists():
-            link.symlink_to(source)
+        if not source.is_file():
+            continue
+        # Made anew by every run (a session's runs share the tool cache, with or without
+        # seeding), and swapped in whole: jobs of one run set up at the same time.
+        fresh = folder / f".{name}.{os.getpid()}"
+        fresh.unlink(missing_ok=True)
+        if name == "uv" and ENV.get("E2E_BYTECODE_FROM"):
+            write_seeding_uv(fresh, source)
+        else:
+            fresh.symlink_to(source)
+        os.replace(fresh, folder / name)
     return folder
+
+
+def write_seeding_uv(path: Path, uv: Path) -> None:
+    """A `uv` that runs the host's and, after a `uv sync` that succeeded, gives the environment
+    the bytecode of the harness's own (E2E_BYTECODE_FROM, seed_bytecode.py)."""
+    seeder = Path(__file__).resolve().with_name("seed_bytecode.py")
+    path.write_text(
+        "#!/bin/sh\n"
+        f'{shlex.quote(str(uv))} "$@" || exit\n'
+        '[ "$1" != sync ] || [ -z "$E2E_BYTECODE_FROM" ] || '
+        f"{shlex.quote(sys.executable)} {shlex.quote(str(seeder))} "
+        '"$E2E_BYTECODE_FROM" "${UV_PROJECT_ENVIRONMENT:-.venv}" || :\n',
+        encoding="utf-8",
+    )
+    path.chmod(0o755)
 
 
 def check_version(wanted: str, installed: str) -> None:
