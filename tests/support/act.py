@@ -77,10 +77,10 @@ Environment
   isolated HOME and XDG folders, NO_COLOR=1, TERM=dumb, GIT_PAGER=cat, no stdin.
 * uv: the setup-uv stand-in links the host's uv (E2E_UV_BIN, from `uv run`'s UV variable)
   into the tool cache (for a kept environment, a script that runs it and seeds bytecode
-  after `uv sync`: act_environments.py). UV_CACHE_DIR and UV_PYTHON_INSTALL_DIR point at the host's, so
-  `uv sync --locked` of this project takes ~3 s; uv finds the host's Python 3.11 on PATH
-  (`python-version: "3.11"` works); other versions cannot be downloaded offline. The
-  host PATH (pyenv shims) already has uv and python, so a workflow that forgot setup-uv
+  after `uv sync`: act_environments.py). UV_CACHE_DIR and UV_PYTHON_INSTALL_DIR point at
+  the host's, so `uv sync --locked` of this project takes ~3 s; uv finds the host's Python
+  3.11 on PATH (`python-version: "3.11"` works); other versions cannot be downloaded
+  offline. The host PATH (pyenv shims) already has uv and python, so a workflow that forgot setup-uv
   would still pass here.
 * act reads ~/.actrc, ./.actrc, ./.env, ./.secrets and ./.vars by default: the harness
   writes an actrc into the isolated HOME and passes explicit env/secret/var files. With
