@@ -3,6 +3,7 @@ string and integer labels, and binary label metrics follow the configured thresh
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -23,13 +24,16 @@ LABELINGS = {
 CASES = [(task, name) for task, names in LABELINGS.items() for name in names]
 
 
-def fitted(task: str, relabel: dict | None):
+@cache
+def fitted(task: str, labeling: str = "as given"):
     """A logistic regression fitted as training fits it (the adapter's target) on the task's
-    training rows, one fitted on the raw labels to check against, and the validation rows."""
+    training rows, one fitted on the raw labels to check against, and the validation rows;
+    fitted once per labeling, which the tests only read."""
     from sklearn.pipeline import make_pipeline
 
     data = classifiers.frame(task)
     label = classifiers.PLUGINS[task].target.name
+    relabel = LABELINGS[task][labeling]
     if relabel is not None:
         data[label] = data[label].map(relabel)
     cut = int(len(data) * classifiers.TRAIN_SHARE)
@@ -73,7 +77,7 @@ def by_hand(task: str, truth: pd.Series, proba: np.ndarray, classes: list, thres
 @pytest.mark.parametrize(("task", "labeling"), CASES)
 @pytest.mark.parametrize("threshold", [0.5, 0.8])
 def test_metrics_equal_scikit_learn_by_hand(task: str, labeling: str, threshold: float) -> None:
-    model, train, features, truth, reference = fitted(task, LABELINGS[task][labeling])
+    model, train, features, truth, reference = fitted(task, labeling)
     adapter = tasks.adapter(task)
     description = adapter.describe(train, threshold)
     classes = list(reference.classes_)
@@ -92,7 +96,7 @@ def test_metrics_equal_scikit_learn_by_hand(task: str, labeling: str, threshold:
 
 def test_the_threshold_moves_the_label_metrics_only() -> None:
     """A stricter threshold makes fewer positives: precision up, recall down, ranking kept."""
-    model, train, features, truth, _ = fitted("binary", None)
+    model, train, features, truth, _ = fitted("binary")
     adapter = tasks.adapter("binary")
     outputs = adapter.outputs(model, features)
     low = adapter.score(truth, outputs, adapter.describe(train, 0.2))
@@ -107,7 +111,7 @@ def test_the_threshold_moves_the_label_metrics_only() -> None:
 def test_outputs_of_the_wrong_shape_are_refused(task: str) -> None:
     """A model whose outputs are not one probability per class cannot be scored as this task
     (a regressor's champion, or another label set): the comparison says why."""
-    _, train, _, truth, _ = fitted(task, None)
+    _, train, _, truth, _ = fitted(task)
     adapter = tasks.adapter(task)
     description = adapter.describe(train, 0.5)
     with pytest.raises(ValueError, match="not one probability per class"):
