@@ -17,16 +17,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import sysconfig
 from pathlib import Path
 
 from support import diabetes, waits
+from support.act_environments import SEEDER, bytecode_source
 from support.adoption import adoption_tables
 from support.docs import ROOT, shell_block
 from support.git_repo import git, make_repo_clone
 
 TIMEOUT = 1800
-SEEDER = ROOT / "tests" / "e2e" / "actions" / "setup-uv" / "seed_bytecode.py"
 
 
 def _env(clone: Path, extra: dict[str, str]) -> dict[str, str]:
@@ -72,8 +71,8 @@ def test_the_adopt_page_removes_the_example_and_a_plug_in_adopts_it(tmp_path: Pa
     git(clone, "commit", "--quiet", "-m", "Adopt the template for our own model")
 
     _run(["uv", "sync", "--locked"], clone, "installing")
-    purelib = sysconfig.get_paths()["purelib"]
-    _run([sys.executable, str(SEEDER), purelib, str(clone / ".venv")], clone, "seeding bytecode")
+    seeding = [sys.executable, str(SEEDER), bytecode_source(), str(clone / ".venv")]
+    _run(seeding, clone, "seeding bytecode")
     _run(["uv", "run", "pre-commit", "run", "--all-files"], clone, "lint")
     _run(["uv", "run", "--group", "docs", "mkdocs", "build", "--strict"], clone, "docs")
     tests = _run(

@@ -190,6 +190,7 @@ def test_a_kept_environment_carries_bytecode_and_a_failed_run_discards_it(
     unseeded = {"E2E_BYTECODE_FROM": ""}
     kept = pooled("environments")
     slot = tmp_path / "environments" / Path(ENVIRONMENT_DEMO).stem / "0"
+    seeded_slot = tmp_path / "seeded" / Path(ENVIRONMENT_DEMO).stem / "0"
     first, second = (
         kept.run("push", event, workflow=ENVIRONMENT_DEMO, env=unseeded) for _ in range(2)
     )
@@ -200,7 +201,7 @@ def test_a_kept_environment_carries_bytecode_and_a_failed_run_discards_it(
     assert not slot.exists(), "a failed run's environment is never reused"
 
     seeded = pooled("seeded").run("push", event, workflow=ENVIRONMENT_DEMO)
-    assert compiled_before(seeded, re.escape(str(tmp_path / "seeded" / "environment" / "0")))
+    assert compiled_before(seeded, re.escape(str(seeded_slot)))
 
     fresh = act_session.run("push", event, workflow=ENVIRONMENT_DEMO)
     assert not compiled_before(fresh, r"\S+/hostexecutor/\.venv")

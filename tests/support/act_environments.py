@@ -28,6 +28,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 MAX_SLOTS = 8  # more concurrent runs of one workflow than any scenario starts
+# What gives a new environment the bytecode of this process's (`.ci/run` compiles its own).
+SEEDER = Path(__file__).resolve().parents[1] / "e2e" / "actions" / "setup-uv" / "seed_bytecode.py"
 
 
 @contextlib.contextmanager
@@ -58,5 +60,10 @@ def step_env(environment: Path) -> dict[str, str]:
     return {
         "UV_PROJECT_ENVIRONMENT": str(environment),
         "VIRTUAL_ENV": str(environment),
-        "E2E_BYTECODE_FROM": sysconfig.get_paths()["purelib"],
+        "E2E_BYTECODE_FROM": bytecode_source(),
     }
+
+
+def bytecode_source() -> str:
+    """This process's site-packages, whose bytecode new environments are given (SEEDER)."""
+    return sysconfig.get_paths()["purelib"]
