@@ -63,6 +63,15 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 @pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """One worker per core, and one more for the modules that mostly wait when slow tests run
+    (`support.schedule.auto_workers`)."""
+    from support.schedule import auto_workers
+
+    return auto_workers(config)
+
+
+@pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
     """`--dist loadscope` sends the act scenarios first, one per worker (`support.schedule`)."""
     if config.getoption("dist") != "loadscope":

@@ -1,6 +1,7 @@
 """The suite's xdist scheduling (`support.schedule`), driven as pytest-xdist drives it: the act
 scenarios start first on both workers, no worker waits without a next test, every test runs
-once, and the other modules still stay whole on one worker."""
+once, the other modules still stay whole on one worker, and a whole run's extra worker runs the
+modules that mostly wait, and only those."""
 
 from __future__ import annotations
 
@@ -8,12 +9,16 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from xdist.plugin import pytest_xdist_auto_num_workers as per_core
 
 from support.schedule import (
     LONG_MODULES,
     SCENARIO_MODULES,
     SHARED_FOLDERS,
+    WAIT_MODULES,
+    WAITS_WORKER,
     ScenariosFirst,
+    auto_workers,
     is_scenario,
 )
 
@@ -49,13 +54,21 @@ class Worker:
         return len(self.queue) >= 2 or (self.shutting_down and bool(self.queue))
 
 
-def run(collection: list[str], *, reorder: bool = True) -> list[Worker]:
+def run(
+    collection: list[str], *, reorder: bool = True, count: int = 2, waits: bool = False
+) -> list[Worker]:
+    """Schedule `collection` on `count` workers, the last one for the wait-bound modules
+    when `waits` (as `auto_workers` marks it), and run it to the end."""
+    stash = pytest.Stash()
+    if waits:
+        stash[WAITS_WORKER] = True
     config = SimpleNamespace(
-        getvalue=lambda name: ["2*popen"] if name == "tx" else None,
+        getvalue=lambda name: [f"{count}*popen"] if name == "tx" else None,
         option=SimpleNamespace(loadscopereorder=reorder),
+        stash=stash,
     )
     scheduler = ScenariosFirst(config)  # type: ignore[arg-type]
-    workers = [Worker("gw0"), Worker("gw1")]
+    workers = [Worker(f"gw{i}") for i in range(count)]
     for worker in workers:
         scheduler.add_node(worker)  # type: ignore[arg-type]
         scheduler.add_node_collection(worker, collection)  # type: ignore[arg-type]
@@ -139,7 +152,7 @@ def test_every_listed_module_exists() -> None:
     root = Path(__file__).resolve().parents[1]
     for folder in SHARED_FOLDERS:
         assert (root / folder / "conftest.py").is_file(), folder
-    for module in (*SCENARIO_MODULES, *LONG_MODULES):
+    for module in (*SCENARIO_MODULES, *LONG_MODULES, *WAIT_MODULES):
         assert (root / module).is_file() or module in SHARED_FOLDERS, module
 
 
@@ -152,3 +165,66 @@ def test_a_shared_folder_runs_on_one_worker() -> None:
     holders = [w for w in workers if any(t in shared for t in w.ran)]
     assert len(holders) == 1, [w.ran for w in workers]
     assert sorted(t for t in holders[0].ran if t in shared) == sorted(shared)
+
+
+WAITING = [f"{module}::test_wait_{i}" for module in WAIT_MODULES for i in range(3)]
+
+
+@pytest.mark.parametrize("reorder", [True, False], ids=["reorder", "collection-order"])
+def test_the_waits_worker_runs_the_wait_bound_modules_and_nothing_else(reorder: bool) -> None:
+    collection = [*OTHERS[:6], *WAITING, *SCENARIOS, *OTHERS[6:]]
+    *cores, waits = run(collection, reorder=reorder, count=3, waits=True)
+
+    assert sorted(waits.ran) == sorted(WAITING)
+    assert sorted(t for w in (*cores, waits) for t in w.ran) == sorted(collection)
+    assert all(is_scenario(w.ran[0]) for w in cores), [w.ran[:2] for w in cores]
+    assert waits.rounds[0] == 0, "it starts with the others"
+
+
+def test_without_wait_bound_tests_the_extra_worker_is_an_ordinary_one() -> None:
+    """A partial run (`pytest tests/mlgate/test_cli.py`) still uses all its workers."""
+    collection = [*OTHERS, *SCENARIOS]
+    workers = run(collection, count=3, waits=True)
+    assert sorted(t for w in workers for t in w.ran) == sorted(collection)
+    assert all(w.ran for w in workers), [w.ran for w in workers]
+
+
+def test_without_the_waits_worker_the_wait_bound_modules_run_like_any_other() -> None:
+    collection = [*OTHERS, *WAITING, *SCENARIOS]
+    workers = run(collection, count=2)
+    assert sorted(t for w in workers for t in w.ran) == sorted(collection)
+    holders = [w for w in workers if any(t in WAITING for t in w.ran)]
+    assert len(holders) == 1, "still one module on one worker"
+
+
+@pytest.mark.parametrize(
+    ("markexpr", "extra"),
+    [
+        pytest.param("", 1, id="whole-run"),
+        pytest.param("slow", 1, id="slow-only"),
+        pytest.param("slow or not slow", 1, id="either"),
+        pytest.param("not slow", 0, id="fast-run"),
+        pytest.param("not slow and not spark", 0, id="fast-and-more"),
+    ],
+)
+def test_auto_adds_the_waits_worker_only_when_slow_tests_run(
+    markexpr: str, extra: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PYTEST_XDIST_AUTO_NUM_WORKERS", raising=False)
+    config = SimpleNamespace(
+        option=SimpleNamespace(markexpr=markexpr, numprocesses="auto"), stash=pytest.Stash()
+    )
+    cores = per_core(config)  # type: ignore[arg-type]
+    assert auto_workers(config) == cores + extra  # type: ignore[arg-type]
+    assert config.stash.get(WAITS_WORKER, False) is bool(extra)
+
+
+def test_a_worker_count_set_in_the_environment_is_taken_as_it_is(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PYTEST_XDIST_AUTO_NUM_WORKERS", "5")
+    config = SimpleNamespace(
+        option=SimpleNamespace(markexpr="", numprocesses="auto"), stash=pytest.Stash()
+    )
+    assert auto_workers(config) == 5  # type: ignore[arg-type]
+    assert WAITS_WORKER not in config.stash

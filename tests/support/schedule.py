@@ -17,10 +17,21 @@ run) go out right after the scenarios, longest first; a wrong or stale entry onl
 
 The Spark tests share a session-scoped local session (tests/mlgate/spark/conftest.py): their
 folder is one unit, so one worker starts the JVM, not both.
+
+Some modules mostly wait out the bounds they test (a tracking server that never answers, a
+store's lock held for 25 s): about 220 s of a whole run at a quarter of a core, while the other
+core had one worker's work only. So a run that admits the slow tests gets one worker more than
+`-n auto` would start (`auto_workers`), and that worker runs those modules (`WAIT_MODULES`)
+and nothing else, beside one worker per core. A fast run (`-m "not slow"`) starts no such worker:
+its start-up would cost more than the waits it has.
 """
 
 from __future__ import annotations
 
+import os
+
+import pytest
+from _pytest.mark.expression import Expression
 from xdist.scheduler import LoadScopeScheduling
 from xdist.workermanage import WorkerController
 
@@ -51,6 +62,36 @@ LONG_MODULES = (
 )
 
 
+# Modules whose tests spend most of their time waiting out a bound, not computing.
+WAIT_MODULES = ("tests/mlgate/tracking/test_faults.py",)
+
+WAITS_WORKER = pytest.StashKey[bool]()
+"""Set when `auto_workers` added the worker for `WAIT_MODULES` (the last one, gw<n-1>)."""
+
+
+def admits_slow(config: pytest.Config) -> bool:
+    """Whether the run's `-m` expression lets tests marked slow run."""
+    markexpr = config.option.markexpr
+    return not markexpr or Expression.compile(markexpr).evaluate(lambda name, **_: name == "slow")
+
+
+def auto_workers(config: pytest.Config) -> int:
+    """`-n auto`: xdist's one worker per core, plus the waits worker when slow tests run.
+
+    PYTEST_XDIST_AUTO_NUM_WORKERS, when set, is taken as it is."""
+    from xdist.plugin import pytest_xdist_auto_num_workers as per_core
+
+    workers = per_core(config)
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS") or not admits_slow(config):
+        return workers
+    config.stash[WAITS_WORKER] = True
+    return workers + 1
+
+
+def is_wait_bound(scope: str) -> bool:
+    return scope.split("::", 1)[0] in WAIT_MODULES
+
+
 def is_scenario(nodeid: str) -> bool:
     """Whether `nodeid` (a test, or the unit it is) is one of the act scenarios."""
     return "::" in nodeid and nodeid.split("::", 1)[0] in SCENARIO_MODULES
@@ -64,7 +105,30 @@ def _long_rank(scope: str) -> int | None:
 
 class ScenariosFirst(LoadScopeScheduling):
     """loadscope, except that each act scenario is a unit of its own, sent first and apart,
-    and the long modules follow them."""
+    the long modules follow them, and the waits worker (if any) runs the wait-bound modules."""
+
+    def __init__(self, config: pytest.Config, log: object = None) -> None:
+        super().__init__(config, log)  # type: ignore[arg-type]
+        waits = config.stash.get(WAITS_WORKER, False)
+        self._waits_worker = f"gw{self.numnodes - 1}" if waits and self.numnodes > 1 else None
+        self._waits_served = False
+
+    def _serve_waits_worker(self) -> None:
+        """Send the waits worker every wait-bound unit at once, then nothing more. Without
+        one in the collection (a partial run), or with the worker gone, it is an ordinary one."""
+        if self._waits_served or self._waits_worker is None:
+            return
+        self._waits_served = True
+        node = next((n for n in self.nodes if n.gateway.id == self._waits_worker), None)
+        units = [scope for scope in self.workqueue if is_wait_bound(scope)]
+        if node is None or not units:
+            self._waits_worker = None
+            return
+        for scope in reversed(units):
+            self.workqueue.move_to_end(scope, last=False)
+        for _ in units:
+            LoadScopeScheduling._assign_work_unit(self, node)
+        node.shutdown()
 
     def _split_scope(self, nodeid: str) -> str:
         if is_scenario(nodeid):
@@ -73,6 +137,9 @@ class ScenariosFirst(LoadScopeScheduling):
         return folder or super()._split_scope(nodeid)
 
     def _assign_work_unit(self, node: WorkerController) -> None:
+        self._serve_waits_worker()
+        if node.gateway.id == self._waits_worker or not self.workqueue:
+            return
         first = next((scope for scope in self.workqueue if is_scenario(scope)), None)
         if first is None:
             ranked = [(r, s) for s in self.workqueue if (r := _long_rank(s)) is not None]
