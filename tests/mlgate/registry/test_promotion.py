@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -23,7 +22,6 @@ from mlgate.errors import EXIT_GATE_FAILED, EXIT_NO_CANDIDATE
 from mlgate.registry import lock
 from mlgate.registry import versions as registry
 from mlgate.report.document import load_report
-from support.mlflow_server import free_port
 from support.project import Project
 from support.team_server import ADMIN
 
@@ -192,27 +190,6 @@ def test_concurrent_promotions_keep_the_better_model(
     if replaced == other:
         assert project.tags(other)[registry.TAG_REPLACED] == v1
     assert lock.holder(project.client(), project.name) is None, "the lock was released"
-
-
-@pytest.mark.parametrize("command", [["promote", "--version", "1"], ["rollback"], ["train"]])
-def test_unreachable_server_is_a_clear_bounded_error(
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    command: list[str],
-) -> None:
-    project = Project.create(tmp_path, f"http://127.0.0.1:{free_port()}")
-    project.enter(monkeypatch)
-    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
-    started = time.monotonic()
-    assert project.cli(*command) == 1
-    err = capsys.readouterr().err.strip()
-    assert len([line for line in err.splitlines() if not line.startswith("[")]) == 1, err
-    assert "unreachable" in err, err
-    assert "127.0.0.1" in err, err
-    assert time.monotonic() - started < 60
-    assert not (tmp_path / "reports").exists()
-    assert not (tmp_path / "mlruns").exists()
 
 
 @pytest.mark.slow

@@ -1,6 +1,7 @@
 """The tracking connection under faults, driven through the real CLI: malformed URIs, a server
-that is not MLflow, a listener that never answers, a read-only store, a server that dies during
-`train` and comes back, credentials in the URI, and what is left in the temporary folder."""
+that is not MLflow, a port nobody listens on, a listener that never answers, a read-only store,
+a server that dies during `train` and comes back, credentials in the URI, and what is left in
+the temporary folder."""
 
 from __future__ import annotations
 
@@ -316,6 +317,28 @@ def test_credentials_never_reach_progress_report_or_retry_lines(
 
 
 # -- waits ---------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", [["promote", "--version", "1"], ["rollback"], ["train"]])
+def test_unreachable_server_is_a_clear_bounded_error(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    command: list[str],
+) -> None:
+    project = Project.create(tmp_path, f"http://127.0.0.1:{free_port()}")
+    project.enter(monkeypatch)
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
+    started = time.monotonic()
+    assert project.cli(*command) == 1
+    err = capsys.readouterr().err.strip()
+    assert len([line for line in err.splitlines() if not line.startswith("[")]) == 1, err
+    assert "unreachable" in err, err
+    assert "127.0.0.1" in err, err
+    assert time.monotonic() - started < 60
+    assert not (tmp_path / "reports").exists()
+    assert not (tmp_path / "mlruns").exists()
 
 
 @pytest.mark.slow
