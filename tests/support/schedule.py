@@ -88,18 +88,24 @@ def auto_workers(config: pytest.Config) -> int:
     return workers + 1
 
 
+def _module(nodeid: str) -> str:
+    """The test module (or folder unit) a test or a unit belongs to."""
+    return nodeid.split("::", 1)[0]
+
+
 def is_wait_bound(scope: str) -> bool:
-    return scope.split("::", 1)[0] in WAIT_MODULES
+    """Whether the unit belongs to one of `WAIT_MODULES`."""
+    return _module(scope) in WAIT_MODULES
 
 
 def is_scenario(nodeid: str) -> bool:
     """Whether `nodeid` (a test, or the unit it is) is one of the act scenarios."""
-    return "::" in nodeid and nodeid.split("::", 1)[0] in SCENARIO_MODULES
+    return "::" in nodeid and _module(nodeid) in SCENARIO_MODULES
 
 
 def _long_rank(scope: str) -> int | None:
     """Where the unit's module stands among the long ones (None: not one of them)."""
-    module = scope.split("::", 1)[0]
+    module = _module(scope)
     return LONG_MODULES.index(module) if module in LONG_MODULES else None
 
 
